@@ -72,4 +72,7 @@ internal enum ConnectionCloseReason
     HandshakeTimeout,
 
     StatelessReset,
+
+    /// <summary>The server answered with Version Negotiation and none of its versions is ours.</summary>
+    VersionNegotiation,
 }

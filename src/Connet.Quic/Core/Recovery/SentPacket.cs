@@ -15,32 +15,20 @@ internal enum SentFrameKind : byte
     /// <summary>An ACK frame; Value = its largest acknowledged packet number (lets the receiver prune ranges).</summary>
     Ack,
 
-    /// <summary>RESET_STREAM for StreamId.</summary>
-    ResetStream,
+    /// <summary>
+    /// A flow-control or stream-state frame of the stream manager (RESET_STREAM, STOP_SENDING, MAX_*, *_BLOCKED):
+    /// Length holds its ControlFrameKind, StreamId/Value/Offset its stream, value and final size.
+    /// </summary>
+    StreamControl,
 
-    /// <summary>STOP_SENDING for StreamId.</summary>
-    StopSending,
-
-    /// <summary>MAX_DATA (the current value is resent, not the old one).</summary>
-    MaxData,
-
-    /// <summary>MAX_STREAM_DATA for StreamId.</summary>
-    MaxStreamData,
-
-    /// <summary>MAX_STREAMS; Fin = true for unidirectional.</summary>
-    MaxStreams,
-
-    /// <summary>DATA_BLOCKED, STREAM_DATA_BLOCKED (StreamId) or STREAMS_BLOCKED (Fin = unidirectional): informational.</summary>
-    Blocked,
+    /// <summary>HANDSHAKE_DONE.</summary>
+    HandshakeDone,
 
     /// <summary>NEW_CONNECTION_ID; Value = sequence number.</summary>
     NewConnectionId,
 
     /// <summary>RETIRE_CONNECTION_ID; Value = sequence number.</summary>
     RetireConnectionId,
-
-    /// <summary>HANDSHAKE_DONE.</summary>
-    HandshakeDone,
 
     /// <summary>PING or PATH_CHALLENGE/PATH_RESPONSE: never retransmitted as such.</summary>
     Ping,

@@ -1,0 +1,103 @@
+using System.Net;
+
+namespace Connet.Quic.Core.Connection;
+
+/// <summary>
+/// The network path: anti-amplification before address validation (RFC 9000 §8.1) and path validation when the
+/// peer's address changes, e.g. a NAT rebinding (§8.2, §9).
+/// </summary>
+internal sealed partial class Connection
+{
+    private PathState _path;
+    private PathState? _previousPath;
+    private ulong? _pathResponseToSend;
+    private IPEndPoint? _pathResponseDestination;
+
+    internal int PathValidations { get; private set; }
+
+    /// <summary>Bytes we may still send on the current path before the peer's address is validated.</summary>
+    private long AmplificationBudget => _path.Validated ? long.MaxValue : (3 * _path.BytesReceived) - _path.BytesSent;
+
+    private void OnPeerAddressValidated()
+    {
+        if (!_path.Validated)
+        {
+            _path.Validated = true;
+            _loss.SetPeerAddressValidated();
+        }
+    }
+
+    /// <summary>A non-probing packet with the highest packet number came from a new address: move there and validate it (§9.3).</summary>
+    private void MigrateTo(IPEndPoint remote, Instant now)
+    {
+        bool portOnly = remote.Address.Equals(_path.Remote.Address);
+        _previousPath = _path.Validated ? _path : _previousPath;
+        _path = new PathState(remote, validated: false);
+        StartPathValidation(now);
+        if (!portOnly)
+        {
+            _congestion.Reset();
+        }
+    }
+
+    private void StartPathValidation(Instant now)
+    {
+        _path.ChallengeData = _random.NextUInt64();
+        _path.ChallengePending = true;
+        _path.ValidationDeadline = now + (3 * Max(_rtt.ProbeTimeout(TimeSpan.Zero), TimeSpan.FromMilliseconds(200)));
+        PathValidations++;
+    }
+
+    private void OnPathChallenge(ulong data, IPEndPoint from)
+    {
+        _pathResponseToSend = data;
+        _pathResponseDestination = from;
+    }
+
+    private void OnPathResponse(ulong data)
+    {
+        if (_path.ChallengeData is { } expected && expected == data)
+        {
+            _path.Validated = true;
+            _path.ChallengeData = null;
+            _path.ChallengePending = false;
+            _path.ValidationDeadline = Instant.Never;
+            _previousPath = null;
+        }
+    }
+
+    private void OnPathValidationTimeout()
+    {
+        if (_previousPath is not null)
+        {
+            // The new address never answered: fall back to the last validated one (§9.3.2).
+            _path = _previousPath;
+            _previousPath = null;
+        }
+        else
+        {
+            _path.ValidationDeadline = Instant.Never;
+            _path.ChallengeData = null;
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a >= b ? a : b;
+
+    private sealed class PathState(IPEndPoint remote, bool validated)
+    {
+        public IPEndPoint Remote { get; } = remote;
+
+        public bool Validated { get; set; } = validated;
+
+        public long BytesReceived { get; set; }
+
+        public long BytesSent { get; set; }
+
+        public ulong? ChallengeData { get; set; }
+
+        /// <summary>A PATH_CHALLENGE with <see cref="ChallengeData"/> still has to go out.</summary>
+        public bool ChallengePending { get; set; }
+
+        public Instant ValidationDeadline { get; set; } = Instant.Never;
+    }
+}

@@ -1,0 +1,52 @@
+using Connet.Quic.Core.Connection;
+
+namespace Connet.Quic.Tests.Simulation;
+
+/// <summary>Moves a payload through one stream of a simulated pair, writing as the send buffer allows and reading as data arrives.</summary>
+internal sealed class StreamPump(Connection writer, Connection reader, long streamId, byte[] payload)
+{
+    private readonly MemoryStream _received = new();
+    private readonly byte[] _readBuffer = new byte[64 * 1024];
+    private int _written;
+    private bool _finSent;
+
+    public bool Done { get; private set; }
+
+    public byte[] Received => _received.ToArray();
+
+    public long ReceivedLength => _received.Length;
+
+    public void Pump()
+    {
+        while (!_finSent)
+        {
+            int remaining = payload.Length - _written;
+            int accepted = writer.WriteStream(streamId, payload.AsSpan(_written), fin: true);
+            _written += accepted;
+            if (_written == payload.Length && (accepted > 0 || remaining == 0))
+            {
+                _finSent = true;
+            }
+
+            if (accepted == 0)
+            {
+                break;
+            }
+        }
+
+        while (!Done)
+        {
+            int read = reader.ReadStream(streamId, _readBuffer, out bool fin);
+            _received.Write(_readBuffer, 0, read);
+            if (fin)
+            {
+                Done = true;
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+        }
+    }
+}
