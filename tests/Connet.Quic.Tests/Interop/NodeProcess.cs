@@ -69,7 +69,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         catch (Win32Exception e)
         {
             process.Dispose();
-            throw new NodePeerException($"Cannot start `{description}`: is node (>= 20) on PATH? {e.Message}", e);
+            throw new NodePeerException($"Cannot start `{description}`: is node on PATH (bash scripts/test.sh installs it)? {e.Message}", e);
         }
 
         process.BeginErrorReadLine();
