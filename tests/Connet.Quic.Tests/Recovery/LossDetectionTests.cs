@@ -116,6 +116,36 @@ public class LossDetectionTests
     }
 
     [Fact]
+    public void Malformed_or_huge_ranges_are_rejected()
+    {
+        Confirm();
+        Send(0, Ms(0));
+
+        Assert.False(Ack(Ms(10), ranges: new PacketRange(1, 0)));
+        Assert.False(Ack(Ms(10), ranges: new PacketRange(0, (1UL << 62) - 1)));
+        Assert.Empty(acked);
+        Assert.True(Ack(Ms(10), ranges: new PacketRange(0, 0)));
+    }
+
+    [Fact]
+    public void Handshake_space_acks_do_not_override_the_peer_max_ack_delay()
+    {
+        detection.SetPeerAddressValidated();
+        detection.PeerMaxAckDelay = Span(40);
+        Send(0, Ms(0), EncryptionLevel.Initial);
+
+        Assert.True(detection.OnAckReceived(EncryptionLevel.Initial, [new PacketRange(0, 0)], Span(30), Ms(100), false, TimeSpan.Zero, acked, lost));
+        Send(1, Ms(200), EncryptionLevel.Initial);
+        Assert.True(detection.OnAckReceived(EncryptionLevel.Initial, [new PacketRange(0, 1)], Span(30), Ms(340), false, TimeSpan.Zero, acked, lost));
+
+        Assert.Equal(Span(40), detection.PeerMaxAckDelay);
+
+        // Initial ACK delays are ignored: the second sample counts as the full 140 ms, not 110.
+        Assert.Equal(Span(105), rtt.SmoothedRtt); // (7 * 100 + 140) / 8
+        Assert.Equal(Span(105 + (4 * 47.5) + 40), detection.ProbeTimeout); // rttvar = 3/4 * 50 + 1/4 * 40
+    }
+
+    [Fact]
     public void Packet_threshold_declares_a_packet_three_behind_the_largest_acked_lost()
     {
         Confirm();

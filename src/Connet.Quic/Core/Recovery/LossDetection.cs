@@ -64,9 +64,16 @@ internal sealed class LossDetection
 
     /// <summary>
     /// The peer's max_ack_delay transport parameter (default 25 ms), used for the application space PTO and the
-    /// persistent congestion period. Also updated by every <see cref="OnAckReceived"/>.
+    /// persistent congestion period. Set it when the peer's transport parameters arrive; a 1-RTT
+    /// <see cref="OnAckReceived"/> also updates it.
     /// </summary>
     public TimeSpan PeerMaxAckDelay { get; set; } = RecoveryConstants.DefaultMaxAckDelay;
+
+    /// <summary>
+    /// The unbacked-off PTO including the peer's max_ack_delay: the unit of the closing and draining periods and the
+    /// idle timeout floor (RFC 9000 §10.1, §10.2).
+    /// </summary>
+    public TimeSpan ProbeTimeout => rtt.ProbeTimeout(PeerMaxAckDelay);
 
     public bool IsPeerAddressValidated => peerAddressValidated;
 
@@ -136,7 +143,9 @@ internal sealed class LossDetection
     /// Processes one ACK frame (A.7). <paramref name="rangesDescending"/> must be disjoint and in descending order, as
     /// the frame decoder produces them. Returns false, changing nothing, when a range covers a packet number never
     /// sent in the space; the caller then closes with PROTOCOL_VIOLATION. Newly acknowledged and lost packets are
-    /// appended to <paramref name="acked"/> and <paramref name="lost"/>.
+    /// appended to <paramref name="acked"/> and <paramref name="lost"/>. <paramref name="ackDelay"/> is the decoded
+    /// ACK Delay (ignored for Initial); <paramref name="maxAckDelay"/> is the peer's max_ack_delay, taken from 1-RTT ACKs
+    /// only.
     /// </summary>
     public bool OnAckReceived(
         EncryptionLevel space,
@@ -163,8 +172,13 @@ internal sealed class LossDetection
         }
 
         Observe(now);
-        PeerMaxAckDelay = maxAckDelay;
         this.handshakeConfirmed |= handshakeConfirmed;
+
+        // Callers may pass zero for the handshake spaces, whose ACKs are not delayed; only 1-RTT carries the real value.
+        if (space == EncryptionLevel.OneRtt)
+        {
+            PeerMaxAckDelay = maxAckDelay;
+        }
 
         // A.6: a client knows the server validated its address once the server acknowledges a Handshake packet.
         if (space == EncryptionLevel.Handshake)
@@ -211,7 +225,7 @@ internal sealed class LossDetection
         {
             // Initial ACKs are never delayed on purpose (RFC 9000 §13.2.1), so their delay field is ignored (§5.3).
             var effectiveAckDelay = space == EncryptionLevel.Initial ? TimeSpan.Zero : ackDelay;
-            rtt.Update(now - largestNewlyAcked.TimeSent, effectiveAckDelay, this.handshakeConfirmed, maxAckDelay);
+            rtt.Update(now - largestNewlyAcked.TimeSent, effectiveAckDelay, this.handshakeConfirmed, PeerMaxAckDelay);
             firstRttSampleTime ??= now;
         }
 
