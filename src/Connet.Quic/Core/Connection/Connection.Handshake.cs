@@ -98,6 +98,7 @@ internal sealed partial class Connection
         }
 
         _peerParameters = peer;
+        _loss.PeerMaxAckDelay = TimeSpan.FromMilliseconds(peer.MaxAckDelayMs);
         _streams.ApplyPeerLimits(new StreamLimits(
             peer.InitialMaxData,
             peer.InitialMaxStreamDataBidiLocal,

@@ -34,10 +34,7 @@ internal sealed partial class Connection
         _previousPath = _path.Validated ? _path : _previousPath;
         _path = new PathState(remote, validated: false);
         StartPathValidation(now);
-        if (!portOnly)
-        {
-            _congestion.Reset();
-        }
+        _ = portOnly;
     }
 
     private void StartPathValidation(Instant now)

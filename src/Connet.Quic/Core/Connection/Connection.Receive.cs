@@ -439,6 +439,9 @@ internal sealed partial class Connection
                 case SentFrameKind.Ack:
                     _spaces[(int)packet.Level].Received.OnAckAcknowledged(frame.Value);
                     break;
+                case SentFrameKind.Ping when frame.Value == MtuProbeMarker:
+                    OnMtuProbeAcknowledged(packet.Size);
+                    break;
                 case SentFrameKind.StreamControl:
                     _streams.OnControlFrameAcked(ToControlFrame(frame));
                     break;
@@ -467,6 +470,9 @@ internal sealed partial class Connection
                     break;
                 case SentFrameKind.HandshakeDone:
                     _handshakeDoneToSend = true;
+                    break;
+                case SentFrameKind.Ping when frame.Value == MtuProbeMarker:
+                    OnMtuProbeLost();
                     break;
                 case SentFrameKind.NewConnectionId:
                     if (_localIds.Exists(l => l.Sequence == frame.Value))

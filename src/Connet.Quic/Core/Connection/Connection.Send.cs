@@ -19,6 +19,8 @@ internal sealed partial class Connection
 
     private const int TagLength = 16;
 
+    private const int MaxAckOnlyPackets = 20;
+
     private readonly byte[] _cryptoScratch = new byte[1500];
     private Instant _pacingDeadline = Instant.Never;
 
@@ -53,6 +55,11 @@ internal sealed partial class Connection
         {
             destination = probeDestination;
             return WritePathResponseDatagram(now, buffer[..limit]);
+        }
+
+        if (MtuProbeDue && _congestion.CanSend(MtuProbeSize))
+        {
+            return WriteMtuProbe(now, buffer);
         }
 
         bool paced = false;
@@ -161,7 +168,10 @@ internal sealed partial class Connection
             }
 
             bool keepAliveDue = level == EncryptionLevel.OneRtt && _options.KeepAliveInterval > TimeSpan.Zero && now >= _lastAckElicitingSent + _options.KeepAliveInterval;
-            if (!elicits && (probe || keepAliveDue) && writer.Remaining >= 1)
+
+            // A peer never acknowledges ACK-only packets by themselves; an occasional PING lets it (RFC 9000 §13.2.4).
+            bool ackOnlyBacklog = ackWritten && _loss.NonAckElicitingSentSinceAckEliciting(level) >= MaxAckOnlyPackets;
+            if (!elicits && (probe || keepAliveDue || ackOnlyBacklog) && writer.Remaining >= 1)
             {
                 new PingFrame().Encode(ref writer);
                 record.Frames.Add(new SentFrame(SentFrameKind.Ping));
@@ -169,7 +179,7 @@ internal sealed partial class Connection
             }
         }
 
-        bool ackDue = ackWritten && space.Received.AckDeadline <= now;
+        bool ackDue = ackWritten && space.Received.AckPending && space.Received.AckDeadline <= now;
         if (!elicits && !ackDue)
         {
             _loss.Release(record);
@@ -195,7 +205,7 @@ internal sealed partial class Connection
     private bool WriteAck(Instant now, EncryptionLevel level, ref SpanWriter writer, SentPacket record)
     {
         ReceivedPacketTracker received = _spaces[(int)level].Received;
-        if (!received.AckPending)
+        if (!received.HasUnsentAcknowledgements)
         {
             return false;
         }
@@ -389,14 +399,11 @@ internal sealed partial class Connection
             }
         }
 
+        // Every packet is recorded, ACK-only ones too: the peer's ACKs cover their numbers.
+        _loss.OnPacketSent(record);
         if (record.InFlight)
         {
-            _loss.OnPacketSent(record);
             _pacer.OnPacketSent(now, packetLength, _congestion.CongestionWindow, _rtt.SmoothedRtt);
-        }
-        else
-        {
-            _loss.Release(record);
         }
 
         if (IsClient && open.Level == EncryptionLevel.Handshake)
@@ -463,7 +470,7 @@ internal sealed partial class Connection
 
     private delegate void FrameWriter(ref SpanWriter writer);
 
-    private int WriteSingleFramePacket(Instant now, EncryptionLevel level, Span<byte> buffer, int start, FrameWriter writeFrame, int padTo = 0)
+    private int WriteSingleFramePacket(Instant now, EncryptionLevel level, Span<byte> buffer, int start, FrameWriter writeFrame, int padTo = 0, ulong pingMarker = 0)
     {
         PacketSpace space = _spaces[(int)level];
         ulong packetNumber = space.NextPacketNumber++;
@@ -486,6 +493,12 @@ internal sealed partial class Connection
         var writer = new SpanWriter(buffer[(start + headerLength)..^TagLength]);
         writeFrame(ref writer);
         SentPacket record = _loss.RentPacket();
+        if (pingMarker != 0)
+        {
+            record.Frames.Add(new SentFrame(SentFrameKind.Ping, Value: pingMarker));
+            record.AckEliciting = true;
+        }
+
         var open = new OpenPacket(level, packetNumber, packetNumberLength, start, lengthOffset < 0 ? -1 : start + lengthOffset, start + packetNumberOffset, start + headerLength, start + headerLength + writer.Position, buffer.Length - TagLength, record);
         return FinishPacket(now, buffer, ref open, padTo);
     }

@@ -68,6 +68,7 @@ internal sealed partial class Connection : IDisposable
         _options = options;
         _random = options.Random;
         _spaces = [new PacketSpace(EncryptionLevel.Initial), new PacketSpace(EncryptionLevel.Handshake), new PacketSpace(EncryptionLevel.OneRtt)];
+        _spaces[(int)EncryptionLevel.OneRtt].Received.SetMaxAckDelay(options.MaxAckDelay);
         _rtt = new RttEstimator(TimeSpan.FromMilliseconds(333));
         _congestion = new NewRenoCongestionController(MinimumDatagramSize);
         _loss = new LossDetection(_rtt, _congestion);
