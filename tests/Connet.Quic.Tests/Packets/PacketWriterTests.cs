@@ -100,6 +100,26 @@ public class PacketWriterTests
         Assert.True(PacketWriter.TryGetStatelessResetToken(new byte[21], out _));
     }
 
+    [Theory]
+    [InlineData(21, false, 0, 0)]
+    [InlineData(22, true, 21, 21)]
+    [InlineData(43, true, 42, 42)]
+    [InlineData(44, true, 42, 43)]
+    [InlineData(1200, true, 42, 64)]
+    public void Stateless_reset_length_stays_below_the_trigger(int trigger, bool expected, int min, int max)
+    {
+        var random = RandomSource.Seeded(trigger);
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.Equal(expected, PacketWriter.TryChooseStatelessResetLength(trigger, random, out int length));
+            if (expected)
+            {
+                Assert.InRange(length, min, max);
+                Assert.True(length < trigger);
+            }
+        }
+    }
+
     [Fact]
     public void Long_header_layout_and_length_patching()
     {

@@ -68,6 +68,9 @@ internal readonly struct PacketHeader
     /// <summary>True for packets carrying packet protection: Initial, 0-RTT, Handshake and 1-RTT of a supported version.</summary>
     public bool HasPacketNumber => PacketNumberOffset >= 0;
 
+    /// <summary>Where the payload starts once header protection removal revealed the packet number length.</summary>
+    public int PayloadOffset(int packetNumberLength) => PacketNumberOffset + packetNumberLength;
+
     public ReadOnlySpan<byte> DestinationConnectionId(ReadOnlySpan<byte> slice) =>
         slice.Slice(DestinationConnectionIdOffset, DestinationConnectionIdLength);
 

@@ -264,6 +264,34 @@ internal static class PacketWriter
         return length;
     }
 
+    /// <summary>
+    /// Picks a stateless reset length for a triggering packet (RFC 9000 §10.3): always shorter than the trigger so
+    /// two endpoints cannot loop, one byte shorter for triggers of 43 bytes or less, otherwise random in [42, 64]
+    /// (capped below the trigger). False when the trigger is too short to answer with a 21-byte reset.
+    /// </summary>
+    public static bool TryChooseStatelessResetLength(int triggeringPacketLength, RandomSource random, out int length)
+    {
+        const int ShortTriggerLimit = 43;
+        const int MinRandomLength = 42;
+        const int MaxRandomLength = 64;
+
+        if (triggeringPacketLength <= MinStatelessResetLength)
+        {
+            length = 0;
+            return false;
+        }
+
+        if (triggeringPacketLength <= ShortTriggerLimit)
+        {
+            length = triggeringPacketLength - 1;
+            return true;
+        }
+
+        int upper = Math.Min(triggeringPacketLength - 1, MaxRandomLength);
+        length = MinRandomLength + random.Next(upper - MinRandomLength + 1);
+        return true;
+    }
+
     /// <summary>The candidate stateless reset token: the last 16 bytes of a datagram of at least 21 bytes.</summary>
     public static bool TryGetStatelessResetToken(ReadOnlySpan<byte> datagram, out StatelessResetToken token)
     {
