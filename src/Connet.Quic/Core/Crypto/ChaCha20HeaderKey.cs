@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Connet.Quic.Core.Crypto;
@@ -35,5 +36,5 @@ internal sealed class ChaCha20HeaderKey : IHeaderKey
         ChaCha20Block.Keystream(_keyWords, counter, sample.Slice(4, ChaCha20Block.NonceLength), mask[..HeaderProtectionMask.Length]);
     }
 
-    public void Dispose() => CryptographicOperations.ZeroMemory(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_keyWords.AsSpan()));
+    public void Dispose() => CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_keyWords.AsSpan()));
 }
