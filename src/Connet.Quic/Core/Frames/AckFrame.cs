@@ -54,7 +54,7 @@ internal readonly ref struct AckFrame
         + (HasEcn ? VarInt.EncodedLength(Ect0) + VarInt.EncodedLength(Ect1) + VarInt.EncodedLength(Ce) : 0);
 
     /// <summary>Decodes the frame body after its type (0x02 or 0x03).</summary>
-    public static AckFrame Decode(ref SpanReader reader, ulong rawType)
+    public static AckFrame Decode(scoped ref SpanReader reader, ulong rawType)
     {
         ulong largest = FrameDecoding.ReadVarInt(ref reader, rawType);
         ulong ackDelay = FrameDecoding.ReadVarInt(ref reader, rawType);
@@ -126,7 +126,7 @@ internal readonly ref struct AckFrame
     /// The encoded size of an ACK for <paramref name="rangesDescending"/> (highest first, non-overlapping,
     /// non-adjacent, at least one).
     /// </summary>
-    public static int EncodedLengthFor(ReadOnlySpan<AckRange> rangesDescending, ulong ackDelay, EcnCounts? ecn)
+    public static int EncodedLengthFor(scoped ReadOnlySpan<AckRange> rangesDescending, ulong ackDelay, EcnCounts? ecn)
     {
         ValidateRanges(rangesDescending);
         AckRange first = rangesDescending[0];
@@ -148,7 +148,7 @@ internal readonly ref struct AckFrame
     }
 
     /// <summary>Writes an ACK (or ACK_ECN when <paramref name="ecn"/> is given) for the given ranges.</summary>
-    public static void Encode(ref SpanWriter writer, ReadOnlySpan<AckRange> rangesDescending, ulong ackDelay, EcnCounts? ecn)
+    public static void Encode(ref SpanWriter writer, scoped ReadOnlySpan<AckRange> rangesDescending, ulong ackDelay, EcnCounts? ecn)
     {
         ValidateRanges(rangesDescending);
         AckRange first = rangesDescending[0];
@@ -174,7 +174,7 @@ internal readonly ref struct AckFrame
     }
 
     // Our own ranges come from the receive tracker; a malformed list there is a bug, so it throws an argument error.
-    private static void ValidateRanges(ReadOnlySpan<AckRange> rangesDescending)
+    private static void ValidateRanges(scoped ReadOnlySpan<AckRange> rangesDescending)
     {
         if (rangesDescending.IsEmpty)
         {

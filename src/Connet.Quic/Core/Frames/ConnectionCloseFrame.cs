@@ -28,7 +28,7 @@ internal readonly ref struct ConnectionCloseFrame
 
     public int EncodedLength => FixedLength(IsApplication, ErrorCode, FrameType) + VarInt.EncodedLength((ulong)Reason.Length) + Reason.Length;
 
-    public static ConnectionCloseFrame Decode(ref SpanReader reader, ulong rawType)
+    public static ConnectionCloseFrame Decode(scoped ref SpanReader reader, ulong rawType)
     {
         bool isApplication = rawType == (ulong)Frames.FrameType.ConnectionCloseApplication;
         ulong errorCode = FrameDecoding.ReadVarInt(ref reader, rawType);
@@ -45,7 +45,7 @@ internal readonly ref struct ConnectionCloseFrame
     /// <paramref name="reason"/> at a character boundary if it does not fit.
     /// </summary>
     public static void Encode(ref SpanWriter writer, bool isApplication, ulong errorCode, ulong frameType,
-        ReadOnlySpan<byte> reason, int maxLength)
+        scoped ReadOnlySpan<byte> reason, int maxLength)
     {
         ReadOnlySpan<byte> fitted = FitReason(isApplication, errorCode, frameType, reason, maxLength);
         writer.WriteByte((byte)(isApplication ? Frames.FrameType.ConnectionCloseApplication : Frames.FrameType.ConnectionCloseTransport));
@@ -56,7 +56,7 @@ internal readonly ref struct ConnectionCloseFrame
         }
 
         writer.WriteVarInt((ulong)fitted.Length);
-        writer.WriteBytes(fitted);
+        fitted.CopyTo(writer.Reserve(fitted.Length));
     }
 
     /// <summary>As the byte overload, with the reason given as text.</summary>
@@ -64,7 +64,7 @@ internal readonly ref struct ConnectionCloseFrame
         Encode(ref writer, isApplication, errorCode, frameType, Encoding.UTF8.GetBytes(reason), maxLength);
 
     /// <summary>The number of bytes <see cref="Encode(ref SpanWriter, bool, ulong, ulong, ReadOnlySpan{byte}, int)"/> writes for these arguments.</summary>
-    public static int EncodedLengthFor(bool isApplication, ulong errorCode, ulong frameType, ReadOnlySpan<byte> reason, int maxLength)
+    public static int EncodedLengthFor(bool isApplication, ulong errorCode, ulong frameType, scoped ReadOnlySpan<byte> reason, int maxLength)
     {
         int reasonLength = FitReason(isApplication, errorCode, frameType, reason, maxLength).Length;
         return FixedLength(isApplication, errorCode, frameType) + VarInt.EncodedLength((ulong)reasonLength) + reasonLength;

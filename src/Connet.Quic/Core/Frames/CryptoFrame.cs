@@ -22,7 +22,7 @@ internal readonly ref struct CryptoFrame
     public static int EncodedLengthFor(ulong offset, int dataLength) =>
         1 + VarInt.EncodedLength(offset) + VarInt.EncodedLength((ulong)dataLength) + dataLength;
 
-    public static CryptoFrame Decode(ref SpanReader reader)
+    public static CryptoFrame Decode(scoped ref SpanReader reader)
     {
         ulong offset = FrameDecoding.ReadVarInt(ref reader, Type);
         ReadOnlySpan<byte> data = FrameDecoding.ReadLengthPrefixed(ref reader, Type);
@@ -46,11 +46,11 @@ internal readonly ref struct CryptoFrame
         return (int)Math.Min((ulong)fits, FrameDecoding.MaxOffset - offset);
     }
 
-    public static void Encode(ref SpanWriter writer, ulong offset, ReadOnlySpan<byte> data)
+    public static void Encode(ref SpanWriter writer, ulong offset, scoped ReadOnlySpan<byte> data)
     {
         writer.WriteByte((byte)Type);
         writer.WriteVarInt(offset);
         writer.WriteVarInt((ulong)data.Length);
-        writer.WriteBytes(data);
+        data.CopyTo(writer.Reserve(data.Length));
     }
 }

@@ -9,7 +9,7 @@ internal readonly record struct DataBlockedFrame(ulong Limit)
 
     public int EncodedLength => 1 + VarInt.EncodedLength(Limit);
 
-    public static DataBlockedFrame Decode(ref SpanReader reader) => new(FrameDecoding.ReadVarInt(ref reader, Type));
+    public static DataBlockedFrame Decode(scoped ref SpanReader reader) => new(FrameDecoding.ReadVarInt(ref reader, Type));
 
     public void Encode(ref SpanWriter writer)
     {

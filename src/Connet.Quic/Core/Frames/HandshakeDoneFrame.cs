@@ -9,7 +9,7 @@ internal readonly record struct HandshakeDoneFrame
 {
     public int EncodedLength => 1;
 
-    public static HandshakeDoneFrame Decode(ref SpanReader reader) => default;
+    public static HandshakeDoneFrame Decode(scoped ref SpanReader reader) => default;
 
     public void Encode(ref SpanWriter writer) => writer.WriteByte((byte)FrameType.HandshakeDone);
 }

@@ -9,7 +9,7 @@ internal readonly record struct MaxDataFrame(ulong Maximum)
 
     public int EncodedLength => 1 + VarInt.EncodedLength(Maximum);
 
-    public static MaxDataFrame Decode(ref SpanReader reader) => new(FrameDecoding.ReadVarInt(ref reader, Type));
+    public static MaxDataFrame Decode(scoped ref SpanReader reader) => new(FrameDecoding.ReadVarInt(ref reader, Type));
 
     public void Encode(ref SpanWriter writer)
     {

@@ -9,7 +9,7 @@ internal readonly record struct MaxStreamDataFrame(ulong StreamId, ulong Maximum
 
     public int EncodedLength => 1 + VarInt.EncodedLength(StreamId) + VarInt.EncodedLength(Maximum);
 
-    public static MaxStreamDataFrame Decode(ref SpanReader reader)
+    public static MaxStreamDataFrame Decode(scoped ref SpanReader reader)
     {
         ulong streamId = FrameDecoding.ReadVarInt(ref reader, Type);
         ulong maximum = FrameDecoding.ReadVarInt(ref reader, Type);

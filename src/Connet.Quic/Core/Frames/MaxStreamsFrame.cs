@@ -8,7 +8,7 @@ internal readonly record struct MaxStreamsFrame(bool Bidirectional, ulong Maximu
     public int EncodedLength => 1 + VarInt.EncodedLength(Maximum);
 
     /// <summary>A count above 2^60 would allow stream IDs beyond 2^62-1: FRAME_ENCODING_ERROR (§19.11).</summary>
-    public static MaxStreamsFrame Decode(ref SpanReader reader, ulong rawType)
+    public static MaxStreamsFrame Decode(scoped ref SpanReader reader, ulong rawType)
     {
         ulong maximum = FrameDecoding.ReadVarInt(ref reader, rawType);
         if (maximum > FrameDecoding.MaxStreamCount)

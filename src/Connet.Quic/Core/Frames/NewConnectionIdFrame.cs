@@ -12,7 +12,7 @@ internal readonly record struct NewConnectionIdFrame(
         1 + VarInt.EncodedLength(SequenceNumber) + VarInt.EncodedLength(RetirePriorTo) + 1 + ConnectionId.Length
         + StatelessResetToken.Length;
 
-    public static NewConnectionIdFrame Decode(ref SpanReader reader)
+    public static NewConnectionIdFrame Decode(scoped ref SpanReader reader)
     {
         ulong sequenceNumber = FrameDecoding.ReadVarInt(ref reader, Type);
         ulong retirePriorTo = FrameDecoding.ReadVarInt(ref reader, Type);

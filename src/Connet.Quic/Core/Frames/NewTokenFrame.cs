@@ -16,7 +16,7 @@ internal readonly ref struct NewTokenFrame
 
     public int EncodedLength => 1 + VarInt.EncodedLength((ulong)Token.Length) + Token.Length;
 
-    public static NewTokenFrame Decode(ref SpanReader reader)
+    public static NewTokenFrame Decode(scoped ref SpanReader reader)
     {
         ReadOnlySpan<byte> token = FrameDecoding.ReadLengthPrefixed(ref reader, Type);
         if (token.IsEmpty)

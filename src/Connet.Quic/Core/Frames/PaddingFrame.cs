@@ -11,7 +11,7 @@ internal readonly record struct PaddingFrame(int Length)
     public int EncodedLength => Length;
 
     /// <summary>Consumes the padding bytes following the already-read first one; returns the whole run.</summary>
-    public static PaddingFrame Decode(ref SpanReader reader)
+    public static PaddingFrame Decode(scoped ref SpanReader reader)
     {
         ReadOnlySpan<byte> remaining = reader.RemainingSpan;
         int run = remaining.IndexOfAnyExcept((byte)0);

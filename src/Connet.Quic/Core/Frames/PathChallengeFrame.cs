@@ -11,7 +11,7 @@ internal readonly record struct PathChallengeFrame(ulong Data)
 
     public int EncodedLength => 9;
 
-    public static PathChallengeFrame Decode(ref SpanReader reader)
+    public static PathChallengeFrame Decode(scoped ref SpanReader reader)
     {
         if (!reader.TryReadUInt64(out ulong data))
         {

@@ -11,7 +11,7 @@ internal readonly record struct PathResponseFrame(ulong Data)
 
     public int EncodedLength => 9;
 
-    public static PathResponseFrame Decode(ref SpanReader reader)
+    public static PathResponseFrame Decode(scoped ref SpanReader reader)
     {
         if (!reader.TryReadUInt64(out ulong data))
         {

@@ -9,7 +9,7 @@ internal readonly record struct PingFrame
 {
     public int EncodedLength => 1;
 
-    public static PingFrame Decode(ref SpanReader reader) => default;
+    public static PingFrame Decode(scoped ref SpanReader reader) => default;
 
     public void Encode(ref SpanWriter writer) => writer.WriteByte((byte)FrameType.Ping);
 }

@@ -10,7 +10,7 @@ internal readonly record struct ResetStreamFrame(ulong StreamId, ulong Applicati
     public int EncodedLength =>
         1 + VarInt.EncodedLength(StreamId) + VarInt.EncodedLength(ApplicationErrorCode) + VarInt.EncodedLength(FinalSize);
 
-    public static ResetStreamFrame Decode(ref SpanReader reader)
+    public static ResetStreamFrame Decode(scoped ref SpanReader reader)
     {
         ulong streamId = FrameDecoding.ReadVarInt(ref reader, Type);
         ulong errorCode = FrameDecoding.ReadVarInt(ref reader, Type);

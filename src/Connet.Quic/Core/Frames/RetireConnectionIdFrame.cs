@@ -9,7 +9,7 @@ internal readonly record struct RetireConnectionIdFrame(ulong SequenceNumber)
 
     public int EncodedLength => 1 + VarInt.EncodedLength(SequenceNumber);
 
-    public static RetireConnectionIdFrame Decode(ref SpanReader reader) => new(FrameDecoding.ReadVarInt(ref reader, Type));
+    public static RetireConnectionIdFrame Decode(scoped ref SpanReader reader) => new(FrameDecoding.ReadVarInt(ref reader, Type));
 
     public void Encode(ref SpanWriter writer)
     {

@@ -9,7 +9,7 @@ internal readonly record struct StopSendingFrame(ulong StreamId, ulong Applicati
 
     public int EncodedLength => 1 + VarInt.EncodedLength(StreamId) + VarInt.EncodedLength(ApplicationErrorCode);
 
-    public static StopSendingFrame Decode(ref SpanReader reader)
+    public static StopSendingFrame Decode(scoped ref SpanReader reader)
     {
         ulong streamId = FrameDecoding.ReadVarInt(ref reader, Type);
         ulong errorCode = FrameDecoding.ReadVarInt(ref reader, Type);

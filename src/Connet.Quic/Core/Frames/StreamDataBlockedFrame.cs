@@ -9,7 +9,7 @@ internal readonly record struct StreamDataBlockedFrame(ulong StreamId, ulong Lim
 
     public int EncodedLength => 1 + VarInt.EncodedLength(StreamId) + VarInt.EncodedLength(Limit);
 
-    public static StreamDataBlockedFrame Decode(ref SpanReader reader)
+    public static StreamDataBlockedFrame Decode(scoped ref SpanReader reader)
     {
         ulong streamId = FrameDecoding.ReadVarInt(ref reader, Type);
         ulong limit = FrameDecoding.ReadVarInt(ref reader, Type);

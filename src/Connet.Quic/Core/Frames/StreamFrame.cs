@@ -32,7 +32,7 @@ internal readonly ref struct StreamFrame
     public int EncodedLength => EncodedLengthFor(StreamId, Offset, Data.Length, withLength: true);
 
     /// <summary>Decodes the frame body; without the LEN bit the data runs to the end of the packet.</summary>
-    public static StreamFrame Decode(ref SpanReader reader, ulong rawType)
+    public static StreamFrame Decode(scoped ref SpanReader reader, ulong rawType)
     {
         ulong streamId = FrameDecoding.ReadVarInt(ref reader, rawType);
         ulong offset = (rawType & OffBit) != 0 ? FrameDecoding.ReadVarInt(ref reader, rawType) : 0;
@@ -79,7 +79,7 @@ internal readonly ref struct StreamFrame
     /// Writes a STREAM frame. The Offset field is left out at offset 0; leaving out the Length field
     /// (<paramref name="withLength"/> false) is only valid for the last frame of a packet.
     /// </summary>
-    public static void Encode(ref SpanWriter writer, ulong streamId, ulong offset, ReadOnlySpan<byte> data, bool fin, bool withLength) =>
+    public static void Encode(ref SpanWriter writer, ulong streamId, ulong offset, scoped ReadOnlySpan<byte> data, bool fin, bool withLength) =>
         data.CopyTo(EncodeHeaderAndReserve(ref writer, streamId, offset, data.Length, fin, withLength));
 
     /// <summary>

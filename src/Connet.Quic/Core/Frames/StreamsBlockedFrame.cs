@@ -8,7 +8,7 @@ internal readonly record struct StreamsBlockedFrame(bool Bidirectional, ulong Li
     public int EncodedLength => 1 + VarInt.EncodedLength(Limit);
 
     /// <summary>A limit above 2^60 is FRAME_ENCODING_ERROR (§19.14 allows that or STREAM_LIMIT_ERROR).</summary>
-    public static StreamsBlockedFrame Decode(ref SpanReader reader, ulong rawType)
+    public static StreamsBlockedFrame Decode(scoped ref SpanReader reader, ulong rawType)
     {
         ulong limit = FrameDecoding.ReadVarInt(ref reader, rawType);
         if (limit > FrameDecoding.MaxStreamCount)
