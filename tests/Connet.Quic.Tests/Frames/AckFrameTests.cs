@@ -80,6 +80,22 @@ public class AckFrameTests
     }
 
     [Fact]
+    public void Ack_delay_scales_by_the_exponent_and_saturates()
+    {
+        byte[] small = [0x02, 0x05, 0x0a, 0x00, 0x00];
+        var reader = new SpanReader(small);
+        FrameTypes.Read(ref reader, out ulong rawType);
+        Assert.Equal(80UL, AckFrame.Decode(ref reader, rawType).AckDelayMicroseconds(3));
+
+        byte[] huge = FrameTestCodec.Write((ref SpanWriter w) => AckFrame.Encode(ref w, [new(0, 5)], VarInt.MaxValue, null));
+        reader = new SpanReader(huge);
+        FrameTypes.Read(ref reader, out rawType);
+        AckFrame ack = AckFrame.Decode(ref reader, rawType);
+        Assert.Equal(VarInt.MaxValue, ack.AckDelayMicroseconds(0));
+        Assert.Equal(ulong.MaxValue, ack.AckDelayMicroseconds(20));
+    }
+
+    [Fact]
     public void First_range_larger_than_largest_is_rejected()
     {
         // largest 5, first range 6 would acknowledge packet -1.

@@ -30,6 +30,16 @@ internal readonly ref struct AckFrame
 
     public ulong FirstAckRange { get; }
 
+    /// <summary>
+    /// The ack delay in microseconds for the peer's ack_delay_exponent (at most 20), saturating instead of wrapping
+    /// when a hostile peer sends a huge raw value.
+    /// </summary>
+    public ulong AckDelayMicroseconds(ulong ackDelayExponent)
+    {
+        int shift = (int)Math.Min(ackDelayExponent, 63);
+        return AckDelay > (ulong.MaxValue >> shift) ? ulong.MaxValue : AckDelay << shift;
+    }
+
     /// <summary>The number of (gap, length) pairs after the first range.</summary>
     public ulong RangeCount { get; }
 
