@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Quic.Core.Coding;
 using Connet.Quic.Core.Crypto;
@@ -224,9 +225,19 @@ internal abstract class TlsSessionBase : ITlsSession
     {
         PeerChain = TlsCertificateMessage.Parse(Body(message).Span);
         Transcript.Append(message);
-        if (PeerChain.Count > 0)
+        if (PeerChain.Count == 0)
+        {
+            return;
+        }
+
+        try
         {
             TlsCertificateValidator.Validate(PeerChain, peerIsServer: IsClient, policy, callback, sender ?? this, expectedHost);
+        }
+        catch (CryptographicException)
+        {
+            // X509Certificate2 decodes extensions lazily, so a malformed one surfaces only when validation reads it.
+            throw TlsAlert.Error(TlsAlert.BadCertificate, $"The {(IsClient ? "server" : "client")} certificate is malformed.");
         }
     }
 
