@@ -1,3 +1,4 @@
+using System.Buffers;
 using Connet.Quic.Core.Connection;
 
 namespace Connet.Quic.Tests.Simulation;
@@ -5,16 +6,16 @@ namespace Connet.Quic.Tests.Simulation;
 /// <summary>Moves a payload through one stream of a simulated pair, writing as the send buffer allows and reading as data arrives.</summary>
 internal sealed class StreamPump(Connection writer, Connection reader, long streamId, byte[] payload)
 {
-    private readonly MemoryStream _received = new();
+    private readonly ArrayBufferWriter<byte> _received = new();
     private readonly byte[] _readBuffer = new byte[64 * 1024];
     private int _written;
     private bool _finSent;
 
     public bool Done { get; private set; }
 
-    public byte[] Received => _received.ToArray();
+    public byte[] Received => _received.WrittenSpan.ToArray();
 
-    public long ReceivedLength => _received.Length;
+    public long ReceivedLength => _received.WrittenCount;
 
     public void Pump()
     {
@@ -37,7 +38,7 @@ internal sealed class StreamPump(Connection writer, Connection reader, long stre
         while (!Done)
         {
             int read = reader.ReadStream(streamId, _readBuffer, out bool fin);
-            _received.Write(_readBuffer, 0, read);
+            _received.Write(_readBuffer.AsSpan(0, read));
             if (fin)
             {
                 Done = true;

@@ -46,7 +46,8 @@ internal sealed partial class Connection
             throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "NEW_CONNECTION_ID from a peer using zero-length connection IDs", (ulong)FrameType.NewConnectionId);
         }
 
-        RemoteId? existing = _remoteIds.Find(r => r.Sequence == frame.SequenceNumber);
+        ulong sequence = frame.SequenceNumber;
+        RemoteId? existing = _remoteIds.Find(r => r.Sequence == sequence);
         if (existing is not null)
         {
             if (existing.Id != frame.ConnectionId || existing.ResetToken != frame.ResetToken)

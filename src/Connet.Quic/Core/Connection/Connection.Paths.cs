@@ -20,11 +20,7 @@ internal sealed partial class Connection
 
     private void OnPeerAddressValidated()
     {
-        if (!_path.Validated)
-        {
-            _path.Validated = true;
-            _loss.SetPeerAddressValidated();
-        }
+        _path.Validated = true;
     }
 
     /// <summary>A non-probing packet with the highest packet number came from a new address: move there and validate it (§9.3).</summary>

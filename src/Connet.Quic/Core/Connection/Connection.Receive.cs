@@ -66,6 +66,7 @@ internal sealed partial class Connection
         }
         catch (QuicProtocolException error)
         {
+            DebugLog.Write("error " + error);
             CloseWithTransportError(now, error);
             return;
         }
@@ -88,6 +89,12 @@ internal sealed partial class Connection
 
     private bool ProcessPacket(Instant now, IPEndPoint remote, in PacketHeader header, Span<byte> packet, int datagramLength, ConnectionId destination)
     {
+        DebugLog.Write($"{(IsClient ? "C" : "S")} packet {header.Type} len {packet.Length}");
+        if (header.IsLongHeader && header.Type != PacketType.VersionNegotiation && !header.IsVersionSupported)
+        {
+            return false;
+        }
+
         switch (header.Type)
         {
             case PacketType.VersionNegotiation:
@@ -98,11 +105,6 @@ internal sealed partial class Connection
                 return false;
             case PacketType.ZeroRtt:
                 return false;
-        }
-
-        if (header.IsLongHeader && header.Version != QuicVersion.Version1)
-        {
-            return false;
         }
 
         EncryptionLevel level = header.Type switch
@@ -173,6 +175,7 @@ internal sealed partial class Connection
 
         if (!key.TryOpen(packetNumber, packet[..headerLength], payload, tag))
         {
+            DebugLog.Write("decrypt failed");
             if (++_invalidPackets >= key.IntegrityLimit)
             {
                 throw new QuicProtocolException(TransportErrorCode.AeadLimitReached, "Too many packets failed authentication");

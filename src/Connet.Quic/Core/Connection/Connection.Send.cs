@@ -21,6 +21,9 @@ internal sealed partial class Connection
 
     private const int MaxAckOnlyPackets = 20;
 
+    /// <summary>Keeps a CONNECTION_CLOSE (and its reason phrase) well inside one small packet.</summary>
+    private const int MaxCloseFrameLength = 256;
+
     private readonly byte[] _cryptoScratch = new byte[1500];
     private Instant _pacingDeadline = Instant.Never;
 
@@ -35,6 +38,7 @@ internal sealed partial class Connection
         }
 
         int limit = Math.Min(buffer.Length, _maxDatagramSize);
+        DebugLog.Write($"{(IsClient ? "C" : "S")} poll state={_state} budget={AmplificationBudget}");
         long budget = AmplificationBudget;
         if (budget < limit)
         {
@@ -84,23 +88,26 @@ internal sealed partial class Connection
                 continue;
             }
 
-            if (open.IsOpen)
-            {
-                written = FinishPacket(now, buffer, ref open, 0);
-            }
-
             PacketSpace space = _spaces[level];
             bool probe = space.ProbesPending > 0;
             bool mayElicit = probe || (!paced && _congestion.CanSend(limit - written));
-            if (TryWritePacket(now, encryptionLevel, buffer, written, limit, mayElicit, probe, out open))
+            if (!TryWritePacket(now, encryptionLevel, buffer, written, limit, mayElicit, probe, out OpenPacket next))
             {
-                if (encryptionLevel == EncryptionLevel.Initial && (IsClient || open.Record!.AckEliciting))
-                {
-                    needsPadding = true;
-                }
-
-                written = open.End;
+                continue;
             }
+
+            if (open.IsOpen)
+            {
+                FinishPacket(now, buffer, ref open, 0);
+            }
+
+            open = next;
+            if (encryptionLevel == EncryptionLevel.Initial && (IsClient || open.Record!.AckEliciting))
+            {
+                needsPadding = true;
+            }
+
+            written = open.End;
         }
 
         if (!open.IsOpen)
@@ -180,6 +187,7 @@ internal sealed partial class Connection
         }
 
         bool ackDue = ackWritten && space.Received.AckPending && space.Received.AckDeadline <= now;
+        DebugLog.Write($"{(IsClient ? "C" : "S")} try {level} ack={ackWritten} elicits={elicits} mayElicit={mayElicit} due={ackDue} pending={space.Received.AckPending} deadline={space.Received.AckDeadline} crypto={space.CryptoSend.HasPendingData}");
         if (!elicits && !ackDue)
         {
             _loss.Release(record);
@@ -294,14 +302,7 @@ internal sealed partial class Connection
                 continue;
             }
 
-            var frame = new NewConnectionIdFrame
-            {
-                SequenceNumber = local.Sequence,
-                RetirePriorTo = 0,
-                ConnectionId = local.Id,
-                ResetToken = local.ResetToken ?? RandomResetToken(),
-            };
-            frame.Encode(ref writer);
+            new NewConnectionIdFrame(local.Sequence, 0, local.Id, local.ResetToken ?? RandomResetToken()).Encode(ref writer);
             record.Frames.Add(new SentFrame(SentFrameKind.NewConnectionId, Value: sequence));
             wrote = true;
         }
@@ -440,8 +441,7 @@ internal sealed partial class Connection
             string reason = _closeIsApplication && !application ? string.Empty : _closeReason;
             written = WriteSingleFramePacket(now, encryptionLevel, buffer, written, (ref SpanWriter w) =>
             {
-                var frame = new ConnectionCloseFrame { IsApplication = application, ErrorCode = code, FrameType = application ? 0 : _closeFrameType };
-                ConnectionCloseFrame.Encode(ref w, application, code, application ? 0 : _closeFrameType, reason);
+                ConnectionCloseFrame.Encode(ref w, application, code, application ? 0 : _closeFrameType, reason, Math.Min(w.Remaining, MaxCloseFrameLength));
             });
 
             // Once 1-RTT keys exist the peer can read that one; lower spaces only help a peer still in the handshake.
@@ -558,7 +558,7 @@ internal sealed partial class Connection
 
         public readonly bool IsOpen => Record is not null;
 
-        /// <summary>Where the datagram would end if this packet were sealed now.</summary>
-        public readonly int End => PayloadEnd + TagLength;
+        /// <summary>Where the datagram would end if this packet were sealed now (with the padding header protection needs).</summary>
+        public readonly int End => Math.Max(PayloadEnd, PayloadStart + Math.Max(0, 4 - PacketNumberLength)) + TagLength;
     }
 }

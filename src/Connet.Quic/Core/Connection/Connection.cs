@@ -74,8 +74,9 @@ internal sealed partial class Connection : IDisposable
         _loss = new LossDetection(_rtt, _congestion);
         _pacer = new Pacer();
         _path = new PathState(remote, addressValidated || isClient);
-        if (isClient || addressValidated)
+        if (!isClient)
         {
+            // Loss detection's "peer completed address validation" is about the client validating us; a server assumes it (RFC 9002 A.6).
             _loss.SetPeerAddressValidated();
         }
 
