@@ -147,6 +147,18 @@ public class TlsCertificateTests
     }
 
     [Fact]
+    public void Throwing_validation_callback_fails_the_handshake_with_bad_certificate()
+    {
+        using var pair = new TlsPair(
+            TlsPair.ClientConfig(callback: (_, _, _, _) => throw new InvalidOperationException("boom")),
+            TlsPair.ServerConfig());
+
+        QuicProtocolException error = Assert.Throws<QuicProtocolException>(pair.Drive);
+        AssertAlert(TlsAlert.BadCertificate, error);
+        Assert.Contains("boom", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validation_callback_sees_a_name_mismatch_and_may_accept_it()
     {
         SslPolicyErrors? seen = null;
