@@ -109,7 +109,7 @@ internal sealed partial class StreamManager
     {
         StreamState stream = GetForApplication(streamId);
         SendBuffer send = stream.Send ?? throw new InvalidOperationException($"Stream {streamId} is receive-only.");
-        if (stream.SendState != SendHalfState.Sending)
+        if (stream.SendState is SendHalfState.ResetSent or SendHalfState.ResetAcknowledged)
         {
             throw new InvalidOperationException($"Stream {streamId} was reset; it takes no more data.");
         }
