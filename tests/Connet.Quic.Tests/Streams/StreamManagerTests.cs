@@ -437,6 +437,7 @@ public class StreamManagerTests
         ulong uni = Open(client, false);
         Assert.Throws<InvalidOperationException>(() => client.Read(uni, new byte[1], out _));
     }
+
     [Fact]
     public void ReleasingAnUnfinishedStream_ResetsAndStopsIt_WithCodeZero()
     {
@@ -497,5 +498,15 @@ public class StreamManagerTests
         Flush(client, server);
         Assert.Equal(0, client.Write(id, ReadOnlySpan<byte>.Empty, fin: true));
         Assert.Throws<InvalidOperationException>(() => client.Write(id, new byte[1], false));
+    }
+
+    [Fact]
+    public void AnEmptyFinishedPeerStream_IsFreedOnRelease_EvenIfNeverRead()
+    {
+        var (_, server) = CreatePair();
+        server.OnStreamFrame(2, 0, ReadOnlySpan<byte>.Empty, fin: true);
+        server.Release(2);
+        Assert.Equal(0, server.OpenStreamCount);
+        Assert.Equal([new ControlFrame(ControlFrameKind.MaxStreamsUni, 0, 3)], DrainControlFrames(server));
     }
 }

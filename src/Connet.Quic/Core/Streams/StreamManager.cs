@@ -367,7 +367,7 @@ internal sealed partial class StreamManager
         if (!stream.IsLocal)
         {
             int direction = stream.IsBidirectional ? Bidi : Uni;
-            _remoteLimitTarget[direction]++;
+            _remoteLimitTarget[direction] = Math.Min(_remoteLimitTarget[direction] + 1, StreamIds.MaxStreamCount);
             QueueMaxStreams(direction);
         }
     }
