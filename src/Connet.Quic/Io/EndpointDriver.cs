@@ -200,7 +200,8 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
         }
         catch
         {
-            driver.CloseForDisposal("connection");
+            driver.CloseAndAbandon("connection");
+            driver.Abort(QuicException.OperationAborted("connection"));
             Forget(driver);
             throw;
         }
@@ -266,7 +267,8 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
 
         foreach (ConnectionDriver driver in drivers)
         {
-            driver.CloseForDisposal("endpoint");
+            driver.CloseAndAbandon("endpoint");
+            driver.Abort(QuicException.OperationAborted("endpoint"));
         }
 
         _accepted.Writer.TryComplete();
