@@ -172,20 +172,21 @@ public class QuicEndpointTests
     }
 
     [Fact]
-    public async Task Options_callback_sees_the_client_and_a_failing_connection_leaves_the_endpoint_working()
+    public async Task Options_callback_sees_the_client_and_its_sni_and_a_failing_connection_leaves_the_endpoint_working()
     {
-        var called = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using QuicEndpoint server = BindLoopback(options => options.ConnectionOptionsCallback = (connection, _, _) =>
+        var called = new TaskCompletionSource<(IPEndPoint Remote, string ServerName)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using QuicEndpoint server = BindLoopback(options => options.ConnectionOptionsCallback = (connection, hello, _) =>
         {
-            called.TrySetResult(connection.RemoteEndPoint);
+            called.TrySetResult((connection.RemoteEndPoint, hello.ServerName));
             throw new InvalidOperationException("no options for you");
         });
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
 
-        await client.SendToAsync(EndpointTestPackets.Initial([1, 2, 3, 4, 5, 6, 7, 8], [1]), server.LocalEndPoint);
-        IPEndPoint seen = await called.Task.WaitAsync(Guard);
-        Assert.Equal(client.LocalEndPoint, seen);
+        await client.SendToAsync(Convert.FromHexString(ClientHelloPeekTests.Rfc9001ClientInitial), server.LocalEndPoint);
+        (IPEndPoint remote, string serverName) = await called.Task.WaitAsync(Guard);
+        Assert.Equal(client.LocalEndPoint, remote);
+        Assert.Equal("example.com", serverName);
 
         await client.SendToAsync(new byte[] { 0x00, 0x42 }, server.LocalEndPoint);
         QuicRawDatagram raw = await server.ReceiveRawDatagramAsync().AsTask().WaitAsync(Guard);
