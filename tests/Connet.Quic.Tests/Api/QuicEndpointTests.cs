@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -191,5 +192,41 @@ public class QuicEndpointTests
         await client.SendToAsync(new byte[] { 0x00, 0x42 }, server.LocalEndPoint);
         QuicRawDatagram raw = await server.ReceiveRawDatagramAsync().AsTask().WaitAsync(Guard);
         Assert.Equal(new byte[] { 0x00, 0x42 }, raw.Data.ToArray());
+    }
+
+    [Fact]
+    public async Task Sent_and_received_datagrams_are_counted_on_the_Connet_Quic_meter()
+    {
+        long sentBytes = 0;
+        long receivedDatagrams = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Connet.Quic")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "connet.quic.bytes_sent")
+            {
+                Interlocked.Add(ref sentBytes, value);
+            }
+            else if (instrument.Name == "connet.quic.datagrams_received")
+            {
+                Interlocked.Add(ref receivedDatagrams, value);
+            }
+        });
+        listener.Start();
+        await using QuicEndpoint a = BindLoopback();
+        await using QuicEndpoint b = BindLoopback();
+
+        await a.SendRawDatagramAsync(new byte[777], b.LocalEndPoint);
+        await b.ReceiveRawDatagramAsync().AsTask().WaitAsync(Guard);
+
+        // Other tests may send concurrently, so only a lower bound is certain.
+        Assert.True(Interlocked.Read(ref sentBytes) >= 777);
+        Assert.True(Interlocked.Read(ref receivedDatagrams) >= 1);
     }
 }
