@@ -94,7 +94,7 @@ public sealed class QuicConnection : IAsyncDisposable
             return;
         }
 
-        Driver.CloseForDisposal("connection");
+        Driver.CloseAndAbandon("connection");
         if (_ownedEndpoint is not null)
         {
             await _ownedEndpoint.DisposeAsync().ConfigureAwait(false);

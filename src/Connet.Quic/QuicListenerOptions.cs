@@ -15,9 +15,9 @@ public sealed class QuicListenerOptions
     public int ListenBacklog { get; set; } = QuicDefaults.ListenBacklog;
 
     /// <summary>
-    /// Chooses the options of each incoming connection. Invoked when a client's first Initial arrives, before the TLS
-    /// handshake starts, so the <see cref="SslClientHelloInfo"/> it receives has an empty ServerName (the ClientHello is
-    /// not decrypted ahead of the connection); choose by SNI with <c>ServerCertificateSelectionCallback</c> instead.
+    /// Chooses the options of each incoming connection, when a client's first Initial arrives. The
+    /// <see cref="SslClientHelloInfo"/> carries the SNI read from that Initial (empty when the ClientHello does not fit
+    /// in the first packet or has no SNI); the connection's other properties are unset until its handshake completes.
     /// </summary>
     public Func<QuicConnection, SslClientHelloInfo, CancellationToken, ValueTask<QuicServerConnectionOptions>> ConnectionOptionsCallback { get; set; } = null!;
 

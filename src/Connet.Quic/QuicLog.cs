@@ -39,4 +39,7 @@ internal static partial class QuicLog
 
     [LoggerMessage(11, LogLevel.Trace, "Raw datagram from {RemoteEndPoint} dropped: the queue is full.", EventName = "RawDatagramDropped")]
     public static partial void RawDatagramDropped(ILogger logger, IPEndPoint remoteEndPoint);
+
+    [LoggerMessage(12, LogLevel.Error, "Handling a datagram received on {LocalEndPoint} failed; it was dropped.", EventName = "DatagramHandlingFailed")]
+    public static partial void DatagramHandlingFailed(ILogger logger, IPEndPoint localEndPoint, Exception exception);
 }

@@ -89,8 +89,7 @@ public sealed class QuicStream : Stream
     }
 
     /// <summary>Sends the FIN after what was written so far.</summary>
-    public void CompleteWrites() =>
-        _driver.WriteAsync(_state, ReadOnlyMemory<byte>.Empty, fin: true, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    public void CompleteWrites() => _driver.CompleteWrites(_state);
 
     /// <summary>Abandons reading (STOP_SENDING) and/or writing (RESET_STREAM) with an application error code.</summary>
     public void Abort(QuicAbortDirection abortDirection, long errorCode)

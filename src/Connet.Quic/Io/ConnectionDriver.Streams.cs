@@ -132,11 +132,28 @@ internal sealed partial class ConnectionDriver
         }
     }
 
+    /// <summary>Queues the FIN; a no-op when writing already ended in any way (idempotent like System.Net.Quic's).</summary>
+    public void CompleteWrites(StreamState stream)
+    {
+        lock (Lock)
+        {
+            if (_connection is null || _failure is not null || stream.Released || !stream.CanWrite
+                || stream.WriteFinished || stream.WriteAborted || stream.PeerStopCode is not null)
+            {
+                return;
+            }
+
+            _connection.WriteStream(stream.Id, ReadOnlySpan<byte>.Empty, fin: true);
+            stream.WriteFinished = true;
+            GuardedDrive();
+        }
+    }
+
     public void Abort(StreamState stream, QuicAbortDirection direction, long errorCode)
     {
         lock (Lock)
         {
-            if (_connection is null || _failure is not null)
+            if (_connection is null || _failure is not null || stream.Released)
             {
                 return;
             }

@@ -119,18 +119,22 @@ internal sealed partial class ConnectionDriver
         }
     }
 
-    /// <summary>Ends everything with <paramref name="exception"/> without talking to the peer (endpoint gone).</summary>
+    /// <summary>Ends everything with <paramref name="exception"/> and stops feeding the core (its endpoint is gone).</summary>
     public void Abort(QuicException exception)
     {
         lock (Lock)
         {
             OnClosed(exception);
+            _drained = true;
             StopTimer();
         }
     }
 
-    /// <summary>Closes with the default close code, sending CONNECTION_CLOSE, then aborts what waits on it.</summary>
-    public void CloseForDisposal(string what)
+    /// <summary>
+    /// Closes with the default close code (sending CONNECTION_CLOSE) and fails what waits on the connection, but keeps
+    /// driving the core through its closing period so it can drain and give up its routes.
+    /// </summary>
+    public void CloseAndAbandon(string what)
     {
         lock (Lock)
         {
@@ -143,12 +147,12 @@ internal sealed partial class ConnectionDriver
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
-                    QuicLog.ConnectionCoreFailed(_logger, RemoteEndPoint, exception);
+                    FailFromCore(exception);
                 }
             }
-        }
 
-        Abort(QuicException.OperationAborted(what));
+            OnClosed(QuicException.OperationAborted(what));
+        }
     }
 
     public async ValueTask CloseAsync(long errorCode, CancellationToken cancellationToken)

@@ -200,7 +200,8 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
         }
         catch
         {
-            driver.CloseForDisposal("connection");
+            driver.CloseAndAbandon("connection");
+            driver.Abort(QuicException.OperationAborted("connection"));
             Forget(driver);
             throw;
         }
@@ -266,7 +267,8 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
 
         foreach (ConnectionDriver driver in drivers)
         {
-            driver.CloseForDisposal("endpoint");
+            driver.CloseAndAbandon("endpoint");
+            driver.Abort(QuicException.OperationAborted("endpoint"));
         }
 
         _accepted.Writer.TryComplete();
@@ -300,13 +302,15 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
         // The callback is asynchronous: keep the Initial and create the connection once it answers. Retransmitted
         // Initials meanwhile route to the not-yet-attached driver, which drops them.
         byte[] copy = datagram.ToArray();
+        ClientHelloPeek.TryReadServerName(datagram, out string? serverName);
+        var clientHello = new SslClientHelloInfo(serverName ?? string.Empty, SslProtocols.Tls13);
         CancellationToken cancellationToken = _disposing.Token;
         _ = Task.Run(async () =>
         {
             QuicServerConnectionOptions chosen;
             try
             {
-                chosen = await _options.ConnectionOptionsCallback!(connection, new SslClientHelloInfo(string.Empty, SslProtocols.Tls13), cancellationToken)
+                chosen = await _options.ConnectionOptionsCallback!(connection, clientHello, cancellationToken)
                     .ConfigureAwait(false);
                 chosen.Validate(nameof(QuicListenerOptions.ConnectionOptionsCallback));
             }

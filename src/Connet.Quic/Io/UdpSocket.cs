@@ -139,7 +139,15 @@ internal sealed class UdpSocket : IDisposable
             }
 
             QuicMetrics.DatagramReceived(received);
-            receiver.OnDatagram(_addresses.GetEndPoint(from), buffer.AsSpan(0, received));
+            try
+            {
+                receiver.OnDatagram(_addresses.GetEndPoint(from), buffer.AsSpan(0, received));
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // A bug handling one datagram must not kill the socket for every connection on it.
+                QuicLog.DatagramHandlingFailed(_logger, LocalEndPoint, exception);
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -172,23 +173,60 @@ public class QuicEndpointTests
     }
 
     [Fact]
-    public async Task Options_callback_sees_the_client_and_a_failing_connection_leaves_the_endpoint_working()
+    public async Task Options_callback_sees_the_client_and_its_sni_and_a_failing_connection_leaves_the_endpoint_working()
     {
-        var called = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using QuicEndpoint server = BindLoopback(options => options.ConnectionOptionsCallback = (connection, _, _) =>
+        var called = new TaskCompletionSource<(IPEndPoint Remote, string ServerName)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using QuicEndpoint server = BindLoopback(options => options.ConnectionOptionsCallback = (connection, hello, _) =>
         {
-            called.TrySetResult(connection.RemoteEndPoint);
+            called.TrySetResult((connection.RemoteEndPoint, hello.ServerName));
             throw new InvalidOperationException("no options for you");
         });
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
 
-        await client.SendToAsync(EndpointTestPackets.Initial([1, 2, 3, 4, 5, 6, 7, 8], [1]), server.LocalEndPoint);
-        IPEndPoint seen = await called.Task.WaitAsync(Guard);
-        Assert.Equal(client.LocalEndPoint, seen);
+        await client.SendToAsync(Convert.FromHexString(ClientHelloPeekTests.Rfc9001ClientInitial), server.LocalEndPoint);
+        (IPEndPoint remote, string serverName) = await called.Task.WaitAsync(Guard);
+        Assert.Equal(client.LocalEndPoint, remote);
+        Assert.Equal("example.com", serverName);
 
         await client.SendToAsync(new byte[] { 0x00, 0x42 }, server.LocalEndPoint);
         QuicRawDatagram raw = await server.ReceiveRawDatagramAsync().AsTask().WaitAsync(Guard);
         Assert.Equal(new byte[] { 0x00, 0x42 }, raw.Data.ToArray());
+    }
+
+    [Fact]
+    public async Task Sent_and_received_datagrams_are_counted_on_the_Connet_Quic_meter()
+    {
+        long sentBytes = 0;
+        long receivedDatagrams = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Connet.Quic")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "connet.quic.bytes_sent")
+            {
+                Interlocked.Add(ref sentBytes, value);
+            }
+            else if (instrument.Name == "connet.quic.datagrams_received")
+            {
+                Interlocked.Add(ref receivedDatagrams, value);
+            }
+        });
+        listener.Start();
+        await using QuicEndpoint a = BindLoopback();
+        await using QuicEndpoint b = BindLoopback();
+
+        await a.SendRawDatagramAsync(new byte[777], b.LocalEndPoint);
+        await b.ReceiveRawDatagramAsync().AsTask().WaitAsync(Guard);
+
+        // Other tests may send concurrently, so only a lower bound is certain.
+        Assert.True(Interlocked.Read(ref sentBytes) >= 777);
+        Assert.True(Interlocked.Read(ref receivedDatagrams) >= 1);
     }
 }

@@ -437,4 +437,76 @@ public class StreamManagerTests
         ulong uni = Open(client, false);
         Assert.Throws<InvalidOperationException>(() => client.Read(uni, new byte[1], out _));
     }
+
+    [Fact]
+    public void ReleasingAnUnfinishedStream_ResetsAndStopsIt_WithCodeZero()
+    {
+        var (client, server) = CreatePair();
+        ulong id = Open(client, true);
+        client.Write(id, new byte[40], false);
+        SendNext(client, 25, out _);
+        client.OnStreamFrame(id, 0, new byte[10], false);
+
+        client.Release(id);
+        List<ControlFrame> frames = DrainControlFrames(client);
+        Assert.Contains(new ControlFrame(ControlFrameKind.ResetStream, id, 0, 25), frames);
+        Assert.Contains(new ControlFrame(ControlFrameKind.StopSending, id, 0), frames);
+        Assert.False(client.HasPendingStreamData);
+        Assert.Equal(1, client.OpenStreamCount);
+
+        // Freed once the reset is acknowledged and the peer's final size is known.
+        client.OnControlFrameAcked(new ControlFrame(ControlFrameKind.ResetStream, id, 0, 25));
+        Assert.Equal(1, client.OpenStreamCount);
+        client.OnResetStream(id, 0, 10);
+        Assert.Equal(0, client.OpenStreamCount);
+        Assert.DoesNotContain(DrainEvents(client), e => e.Kind == ConnectionEventKind.StreamReset);
+    }
+
+    [Fact]
+    public void DataDiscardedAfterStopReceiving_StillReturnsConnectionCredit()
+    {
+        var (_, server) = CreatePair(serverLimits: DefaultLimits with { MaxData = 100 });
+        server.OnStreamFrame(0, 0, new byte[30], false);
+        server.StopReceiving(0, 1);
+        server.OnStreamFrame(0, 30, new byte[70], false);
+        List<ControlFrame> frames = DrainControlFrames(server);
+        Assert.Contains(new ControlFrame(ControlFrameKind.MaxData, 0, 200), frames);
+        Assert.Contains(new ControlFrame(ControlFrameKind.StopSending, 0, 1), frames);
+    }
+
+    [Fact]
+    public void StopSending_MayOpenAPeerBidirectionalStream()
+    {
+        var (_, server) = CreatePair();
+        server.OnStopSending(4, 3);
+        Assert.Equal(
+            [
+                new ConnectionEvent(ConnectionEventKind.StreamOpened, 0),
+                new ConnectionEvent(ConnectionEventKind.StreamOpened, 4),
+                new ConnectionEvent(ConnectionEventKind.StreamStopped, 4, 3),
+            ],
+            DrainEvents(server));
+        Assert.Equal([new ControlFrame(ControlFrameKind.ResetStream, 4, 3, 0)], DrainControlFrames(server));
+    }
+
+    [Fact]
+    public void WritingAfterFin_IsRejected_ButAnEmptyWriteIsHarmless()
+    {
+        var (client, server) = CreatePair();
+        ulong id = Open(client, false);
+        client.Write(id, new byte[5], fin: true);
+        Flush(client, server);
+        Assert.Equal(0, client.Write(id, ReadOnlySpan<byte>.Empty, fin: true));
+        Assert.Throws<InvalidOperationException>(() => client.Write(id, new byte[1], false));
+    }
+
+    [Fact]
+    public void AnEmptyFinishedPeerStream_IsFreedOnRelease_EvenIfNeverRead()
+    {
+        var (_, server) = CreatePair();
+        server.OnStreamFrame(2, 0, ReadOnlySpan<byte>.Empty, fin: true);
+        server.Release(2);
+        Assert.Equal(0, server.OpenStreamCount);
+        Assert.Equal([new ControlFrame(ControlFrameKind.MaxStreamsUni, 0, 3)], DrainControlFrames(server));
+    }
 }

@@ -82,6 +82,46 @@ public class TlsCertificateTests
     }
 
     [Fact]
+    public void Ca_issued_chain_from_a_certificate_context_validates_through_the_intermediate()
+    {
+        using var rootKey = System.Security.Cryptography.ECDsa.Create();
+        var rootRequest = new CertificateRequest("CN=Test Root", rootKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using X509Certificate2 root = rootRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddDays(30));
+
+        using var intermediateKey = System.Security.Cryptography.ECDsa.Create();
+        var intermediateRequest = new CertificateRequest("CN=Test Intermediate", intermediateKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        intermediateRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        intermediateRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using X509Certificate2 intermediatePublic = intermediateRequest.Create(root, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(20), [1, 2]);
+        using X509Certificate2 intermediate = intermediatePublic.CopyWithPrivateKey(intermediateKey);
+
+        var leafKey = System.Security.Cryptography.ECDsa.Create();
+        var leafRequest = new CertificateRequest("CN=leaf", leafKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("*.example.net");
+        leafRequest.CertificateExtensions.Add(san.Build());
+        using X509Certificate2 leafPublic = leafRequest.Create(intermediate, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(10), [3, 4]);
+        using X509Certificate2 leaf = leafPublic.CopyWithPrivateKey(leafKey);
+
+        TlsServerConfig serverConfig = TlsPair.ServerConfig();
+        serverConfig.Authentication.ServerCertificate = null;
+        serverConfig.Authentication.ServerCertificateContext = SslStreamCertificateContext.Create(leaf, [intermediate], offline: true);
+        using var pair = new TlsPair(TlsPair.ClientConfig(targetHost: "quic.example.net", policy: TestCertificates.Pin(root)), serverConfig);
+        pair.Drive();
+
+        Assert.True(pair.Client.IsHandshakeComplete);
+        Assert.Equal(leaf.Thumbprint, pair.Client.PeerCertificate!.Thumbprint);
+
+        // Without the intermediate the client cannot reach the pinned root.
+        TlsServerConfig leafOnly = TlsPair.ServerConfig(leaf);
+        using var broken = new TlsPair(TlsPair.ClientConfig(targetHost: "quic.example.net", policy: TestCertificates.Pin(root)), leafOnly);
+        QuicProtocolException error = Assert.Throws<QuicProtocolException>(broken.Drive);
+        AssertAlert(TlsAlert.BadCertificate, error);
+    }
+
+    [Fact]
     public void Server_without_a_private_key_fails_with_internal_error()
     {
         using X509Certificate2 publicOnly = X509CertificateLoader.LoadCertificate(TestCertificates.ServerP256.RawData);
@@ -144,6 +184,18 @@ public class TlsCertificateTests
         AssertAlert(TlsAlert.BadCertificate, error);
         Assert.Equal(SslPolicyErrors.None, seen);
         Assert.Contains("RemoteCertificateValidationCallback", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throwing_validation_callback_fails_the_handshake_with_bad_certificate()
+    {
+        using var pair = new TlsPair(
+            TlsPair.ClientConfig(callback: (_, _, _, _) => throw new InvalidOperationException("boom")),
+            TlsPair.ServerConfig());
+
+        QuicProtocolException error = Assert.Throws<QuicProtocolException>(pair.Drive);
+        AssertAlert(TlsAlert.BadCertificate, error);
+        Assert.Contains("boom", error.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -220,6 +220,49 @@ public class TlsHandshakeTests
         AssertAlert(TlsAlert.UnexpectedMessage, error);
     }
 
+    [Fact]
+    public void Encrypted_extensions_without_transport_parameters_fail_with_missing_extension()
+    {
+        using var pair = new TlsPair(TlsPair.ClientConfig(), TlsPair.ServerConfig())
+        {
+            Tamper = (fromClient, _, message) => !fromClient && message[0] == (byte)TlsHandshakeType.EncryptedExtensions
+                ? [8, 0, 0, 15, 0, 13, 0, 16, 0, 9, 0, 7, 6, .. "connet"u8]
+                : message,
+        };
+
+        QuicProtocolException error = Assert.Throws<QuicProtocolException>(pair.Drive);
+        AssertAlert(TlsAlert.MissingExtension, error);
+        Assert.Equal("client", pair.FailedSide);
+    }
+
+    [Fact]
+    public void Encrypted_extensions_without_alpn_fail_with_no_application_protocol()
+    {
+        using var pair = new TlsPair(TlsPair.ClientConfig(), TlsPair.ServerConfig())
+        {
+            Tamper = (fromClient, _, message) => !fromClient && message[0] == (byte)TlsHandshakeType.EncryptedExtensions
+                ? [8, 0, 0, 6, 0, 4, 0, 57, 0, 0]
+                : message,
+        };
+
+        QuicProtocolException error = Assert.Throws<QuicProtocolException>(pair.Drive);
+        AssertAlert(TlsAlert.NoApplicationProtocol, error);
+    }
+
+    [Fact]
+    public void Encrypted_extensions_selecting_an_unoffered_protocol_is_illegal()
+    {
+        using var pair = new TlsPair(TlsPair.ClientConfig(), TlsPair.ServerConfig())
+        {
+            Tamper = (fromClient, _, message) => !fromClient && message[0] == (byte)TlsHandshakeType.EncryptedExtensions
+                ? [8, 0, 0, 15, 0, 13, 0, 16, 0, 5, 0, 3, 2, .. "h3"u8, 0, 57, 0, 0]
+                : message,
+        };
+
+        QuicProtocolException error = Assert.Throws<QuicProtocolException>(pair.Drive);
+        AssertAlert(TlsAlert.IllegalParameter, error);
+    }
+
     internal static void AssertAlert(byte alert, QuicProtocolException error) =>
         Assert.Equal((TransportErrorCode)(0x100UL + alert), error.Code);
 

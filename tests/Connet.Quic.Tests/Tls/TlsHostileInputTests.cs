@@ -201,6 +201,37 @@ public class TlsHostileInputTests
     }
 
     [Fact]
+    public void Mutated_client_flights_only_raise_protocol_errors()
+    {
+        var random = new Random(11);
+        for (int i = 0; i < 60; i++)
+        {
+            byte target = (i % 3) switch { 0 => (byte)TlsHandshakeType.Certificate, 1 => (byte)TlsHandshakeType.CertificateVerify, _ => (byte)TlsHandshakeType.Finished };
+            using var pair = new TlsPair(
+                TlsPair.ClientConfig(clientCertificate: TestCertificates.Client),
+                TlsPair.ServerConfig(requireClientCertificate: true, clientPolicy: TestCertificates.Pin(TestCertificates.Client)))
+            {
+                Tamper = (fromClient, _, message) =>
+                {
+                    if (!fromClient || message[0] != target)
+                    {
+                        return message;
+                    }
+
+                    byte[] copy = [.. message];
+                    copy[4 + random.Next(copy.Length - 4)] ^= (byte)(1 + random.Next(255));
+                    return copy;
+                },
+            };
+
+            QuicProtocolException error = Assert.Throws<QuicProtocolException>(pair.Drive);
+            Assert.Equal("server", pair.FailedSide);
+            Assert.False(pair.Server.IsHandshakeComplete);
+            Assert.NotEqual(TransportErrorCode.InternalError, error.Code);
+        }
+    }
+
+    [Fact]
     public void Truncated_server_hello_fails_on_the_client()
     {
         using var pair = new TlsPair(TlsPair.ClientConfig(), TlsPair.ServerConfig())

@@ -109,7 +109,7 @@ internal sealed partial class StreamManager
     {
         StreamState stream = GetForApplication(streamId);
         SendBuffer send = stream.Send ?? throw new InvalidOperationException($"Stream {streamId} is receive-only.");
-        if (stream.SendState != SendHalfState.Sending)
+        if (stream.SendState is SendHalfState.ResetSent or SendHalfState.ResetAcknowledged)
         {
             throw new InvalidOperationException($"Stream {streamId} was reset; it takes no more data.");
         }
@@ -367,7 +367,7 @@ internal sealed partial class StreamManager
         if (!stream.IsLocal)
         {
             int direction = stream.IsBidirectional ? Bidi : Uni;
-            _remoteLimitTarget[direction]++;
+            _remoteLimitTarget[direction] = Math.Min(_remoteLimitTarget[direction] + 1, StreamIds.MaxStreamCount);
             QueueMaxStreams(direction);
         }
     }

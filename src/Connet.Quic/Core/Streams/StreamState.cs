@@ -103,6 +103,7 @@ internal sealed class StreamState
     public ulong ConnectionConsumed { get; set; }
 
     public bool IsReceiveTerminal => Receive is null
+        || Receive.IsComplete
         || ReceiveState is ReceiveHalfState.AllRead or ReceiveHalfState.ResetReceived
         || (ReceiveState == ReceiveHalfState.Stopped && Receive.FinalSize.HasValue);
 }

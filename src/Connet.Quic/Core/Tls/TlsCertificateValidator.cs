@@ -72,7 +72,19 @@ internal static class TlsCertificateValidator
 
         if (callback is not null)
         {
-            if (!callback(sender, leaf, chain, errors))
+            bool accepted;
+            try
+            {
+                accepted = callback(sender, leaf, chain, errors);
+            }
+            catch (Exception exception) when (exception is not QuicProtocolException)
+            {
+                // The handshake runs inside the connection's event loop: a throwing callback must fail this
+                // handshake, not the loop.
+                throw TlsAlert.Error(TlsAlert.BadCertificate, $"{subject} could not be validated: the RemoteCertificateValidationCallback threw {exception.GetType().Name}: {exception.Message}");
+            }
+
+            if (!accepted)
             {
                 throw TlsAlert.Error(
                     TlsAlert.BadCertificate,

@@ -279,12 +279,21 @@ internal sealed class TlsClientSession : TlsSessionBase
 
         if (_authentication.LocalCertificateSelectionCallback is { } select)
         {
-            X509Certificate? chosen = select(
-                _config.CallbackSender ?? this,
-                _authentication.TargetHost ?? string.Empty,
-                _authentication.ClientCertificates ?? [],
-                PeerChain.Count > 0 ? PeerChain[0] : null,
-                []);
+            X509Certificate? chosen;
+            try
+            {
+                chosen = select(
+                    _config.CallbackSender ?? this,
+                    _authentication.TargetHost ?? string.Empty,
+                    _authentication.ClientCertificates ?? [],
+                    PeerChain.Count > 0 ? PeerChain[0] : null,
+                    []);
+            }
+            catch (Exception exception) when (exception is not QuicProtocolException)
+            {
+                throw TlsAlert.Error(TlsAlert.InternalError, $"The LocalCertificateSelectionCallback threw {exception.GetType().Name}: {exception.Message}");
+            }
+
             return chosen is X509Certificate2 certificate && CanSign(certificate) ? [certificate] : null;
         }
 

@@ -217,7 +217,14 @@ internal sealed class TlsServerSession : TlsSessionBase
         IEnumerable<X509Certificate2> intermediates = [];
         if (_authentication.ServerCertificateSelectionCallback is { } select)
         {
-            selected = select(_config.CallbackSender ?? this, serverName);
+            try
+            {
+                selected = select(_config.CallbackSender ?? this, serverName);
+            }
+            catch (Exception exception) when (exception is not QuicProtocolException)
+            {
+                throw TlsAlert.Error(TlsAlert.InternalError, $"The ServerCertificateSelectionCallback threw {exception.GetType().Name}: {exception.Message}");
+            }
         }
         else if (_authentication.ServerCertificateContext is { } context)
         {
