@@ -8,7 +8,6 @@ namespace Connet.Quic.Tests.Api;
 /// <summary>End-to-end over 127.0.0.1: enabled once the connection core is merged.</summary>
 public sealed class LoopbackTests : IDisposable
 {
-    private const string NeedsCore = "needs the connection core";
 
     /// <summary>Guards against hangs only; nothing asserts how long anything took.</summary>
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(20);
@@ -19,7 +18,7 @@ public sealed class LoopbackTests : IDisposable
 
     public void Dispose() => _certificate.Dispose();
 
-    [Fact(Skip = NeedsCore)]
+    [Fact]
     public async Task Listener_and_client_complete_the_handshake_and_agree_on_alpn()
     {
         await using QuicListener listener = await ListenAsync();
@@ -35,7 +34,7 @@ public sealed class LoopbackTests : IDisposable
         Assert.Equal(client.LocalEndPoint.Port, server.RemoteEndPoint.Port);
     }
 
-    [Fact(Skip = NeedsCore)]
+    [Fact]
     public async Task Bidirectional_stream_echoes_a_megabyte_and_both_sides_see_the_fin()
     {
         (QuicEndpoint serverEndpoint, QuicConnection client, QuicConnection server) = await ConnectPairAsync();
@@ -70,7 +69,7 @@ public sealed class LoopbackTests : IDisposable
         Assert.Equal(0, stream.Id);
     }
 
-    [Fact(Skip = NeedsCore)]
+    [Fact]
     public async Task Peer_close_fails_pending_operations_with_its_application_error()
     {
         (QuicEndpoint serverEndpoint, QuicConnection client, QuicConnection server) = await ConnectPairAsync();
@@ -86,7 +85,7 @@ public sealed class LoopbackTests : IDisposable
         await server.DisposeAsync();
     }
 
-    [Fact(Skip = NeedsCore)]
+    [Fact]
     public async Task Reading_after_the_peer_reset_the_stream_throws_StreamAborted_with_its_code()
     {
         (QuicEndpoint serverEndpoint, QuicConnection client, QuicConnection server) = await ConnectPairAsync();
@@ -110,7 +109,7 @@ public sealed class LoopbackTests : IDisposable
         Assert.Equal(7, exception.ApplicationErrorCode);
     }
 
-    [Fact(Skip = NeedsCore)]
+    [Fact]
     public async Task Two_listening_endpoints_dial_each_other_from_their_own_sockets_and_still_carry_raw_datagrams()
     {
         await using QuicEndpoint a = QuicEndpoint.Bind(ListeningEndpointOptions());
@@ -129,7 +128,7 @@ public sealed class LoopbackTests : IDisposable
         Assert.Equal(new byte[] { 0x00, 1 }, (await b.ReceiveRawDatagramAsync().AsTask().WaitAsync(Guard)).Data.ToArray());
     }
 
-    [Fact(Skip = NeedsCore)]
+    [Fact]
     public async Task Handshake_succeeds_through_a_retry()
     {
         QuicEndpointOptions options = ListeningEndpointOptions();
@@ -143,7 +142,7 @@ public sealed class LoopbackTests : IDisposable
         Assert.Equal(Alpn, accepted.NegotiatedApplicationProtocol);
     }
 
-    [Fact(Skip = NeedsCore)]
+    [Fact]
     public async Task Disposing_the_endpoint_fails_a_pending_read_with_OperationAborted()
     {
         (QuicEndpoint serverEndpoint, QuicConnection client, QuicConnection server) = await ConnectPairAsync();

@@ -4,7 +4,7 @@ using Connet.Quic.Core.Connection;
 namespace Connet.Quic.Tests.Simulation;
 
 /// <summary>Moves a payload through one stream of a simulated pair, writing as the send buffer allows and reading as data arrives.</summary>
-internal sealed class StreamPump(Connection writer, Connection reader, long streamId, byte[] payload)
+internal sealed class StreamPump(Connection writer, Connection reader, long streamId, byte[] payload, IReadOnlyList<ConnectionEvent>? readerEvents = null, IReadOnlyList<ConnectionEvent>? writerEvents = null)
 {
     private readonly ArrayBufferWriter<byte> _received = new();
     private readonly byte[] _readBuffer = new byte[64 * 1024];
@@ -19,6 +19,12 @@ internal sealed class StreamPump(Connection writer, Connection reader, long stre
 
     public void Pump()
     {
+        // A stream a side did not open exists there only once the peer's first frame for it arrived.
+        if (writerEvents is not null && !Opened(writerEvents))
+        {
+            return;
+        }
+
         while (!_finSent)
         {
             int remaining = payload.Length - _written;
@@ -33,6 +39,11 @@ internal sealed class StreamPump(Connection writer, Connection reader, long stre
             {
                 break;
             }
+        }
+
+        if (readerEvents is not null && !Opened(readerEvents))
+        {
+            return;
         }
 
         while (!Done)
@@ -50,4 +61,7 @@ internal sealed class StreamPump(Connection writer, Connection reader, long stre
             }
         }
     }
+
+    private bool Opened(IReadOnlyList<ConnectionEvent> events) =>
+        events.Any(e => e.Kind == ConnectionEventKind.StreamOpened && e.StreamId == streamId);
 }

@@ -4,6 +4,7 @@ using Connet.Quic.Core.Crypto;
 using Connet.Quic.Core.Frames;
 using Connet.Quic.Core.Packets;
 using Connet.Quic.Core.Recovery;
+using Connet.Quic.Core.Streams;
 
 namespace Connet.Quic.Core.Connection;
 
@@ -66,7 +67,6 @@ internal sealed partial class Connection
         }
         catch (QuicProtocolException error)
         {
-            DebugLog.Write("error " + error);
             CloseWithTransportError(now, error);
             return;
         }
@@ -89,7 +89,6 @@ internal sealed partial class Connection
 
     private bool ProcessPacket(Instant now, IPEndPoint remote, in PacketHeader header, Span<byte> packet, int datagramLength, ConnectionId destination)
     {
-        DebugLog.Write($"{(IsClient ? "C" : "S")} packet {header.Type} len {packet.Length}");
         if (header.IsLongHeader && header.Type != PacketType.VersionNegotiation && !header.IsVersionSupported)
         {
             return false;
@@ -175,7 +174,6 @@ internal sealed partial class Connection
 
         if (!key.TryOpen(packetNumber, packet[..headerLength], payload, tag))
         {
-            DebugLog.Write("decrypt failed");
             if (++_invalidPackets >= key.IntegrityLimit)
             {
                 throw new QuicProtocolException(TransportErrorCode.AeadLimitReached, "Too many packets failed authentication");
@@ -445,8 +443,8 @@ internal sealed partial class Connection
                 case SentFrameKind.Ping when frame.Value == MtuProbeMarker:
                     OnMtuProbeAcknowledged(packet.Size);
                     break;
-                case SentFrameKind.StreamControl:
-                    _streams.OnControlFrameAcked(ToControlFrame(frame));
+                case SentFrameKind.StreamControl when ControlFrameRecord.TryFromSentFrame(frame, out ControlFrame control):
+                    _streams.OnControlFrameAcked(control);
                     break;
             }
         }
@@ -468,8 +466,8 @@ internal sealed partial class Connection
                     }
 
                     break;
-                case SentFrameKind.StreamControl:
-                    _streams.OnControlFrameLost(ToControlFrame(frame));
+                case SentFrameKind.StreamControl when ControlFrameRecord.TryFromSentFrame(frame, out ControlFrame control):
+                    _streams.OnControlFrameLost(control);
                     break;
                 case SentFrameKind.HandshakeDone:
                     _handshakeDoneToSend = true;

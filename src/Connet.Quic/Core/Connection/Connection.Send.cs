@@ -38,7 +38,6 @@ internal sealed partial class Connection
         }
 
         int limit = Math.Min(buffer.Length, _maxDatagramSize);
-        DebugLog.Write($"{(IsClient ? "C" : "S")} poll state={_state} budget={AmplificationBudget}");
         long budget = AmplificationBudget;
         if (budget < limit)
         {
@@ -187,7 +186,6 @@ internal sealed partial class Connection
         }
 
         bool ackDue = ackWritten && space.Received.AckPending && space.Received.AckDeadline <= now;
-        DebugLog.Write($"{(IsClient ? "C" : "S")} try {level} ack={ackWritten} elicits={elicits} mayElicit={mayElicit} due={ackDue} pending={space.Received.AckPending} deadline={space.Received.AckDeadline} crypto={space.CryptoSend.HasPendingData}");
         if (!elicits && !ackDue)
         {
             _loss.Release(record);
@@ -318,7 +316,7 @@ internal sealed partial class Connection
         while (writer.Remaining >= 32 && _streams.TryDequeueControlFrame(out ControlFrame control))
         {
             EncodeControlFrame(ref writer, control);
-            record.Frames.Add(ToSentFrame(control));
+            record.Frames.Add(ControlFrameRecord.ToSentFrame(control));
             wrote = true;
         }
 
@@ -535,13 +533,6 @@ internal sealed partial class Connection
                 break;
         }
     }
-
-    /// <summary>Stream control frames are recorded with their exact kind, so loss and acknowledgement go back to the stream manager unchanged.</summary>
-    private static SentFrame ToSentFrame(in ControlFrame control) =>
-        new(SentFrameKind.StreamControl, control.StreamId, control.FinalSize, (int)control.Kind, false, control.Value);
-
-    private static ControlFrame ToControlFrame(in SentFrame frame) =>
-        new((ControlFrameKind)frame.Length, frame.StreamId, frame.Value, frame.Offset);
 
     private struct OpenPacket(EncryptionLevel level, ulong packetNumber, int packetNumberLength, int start, int lengthOffset, int packetNumberOffset, int payloadStart, int payloadEnd, int payloadLimit, SentPacket record)
     {
