@@ -220,7 +220,7 @@ public sealed class LoopbackTests : IDisposable
         {
             TargetHost = "localhost",
             ApplicationProtocols = [Alpn],
-            
+
             // Self-signed: trust exactly our test certificate.
             RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == _certificate.GetCertHashString(),
         },
