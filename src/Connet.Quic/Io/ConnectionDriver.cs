@@ -126,7 +126,7 @@ internal sealed partial class ConnectionDriver
         {
             OnClosed(exception);
             _drained = true;
-            StopTimer();
+            ReleaseCore();
         }
     }
 
@@ -232,7 +232,7 @@ internal sealed partial class ConnectionDriver
         if (_drained)
         {
             OnClosed(CloseInfoMapping.ToException(connection.CloseInfo));
-            StopTimer();
+            ReleaseCore();
         }
     }
 
@@ -324,14 +324,19 @@ internal sealed partial class ConnectionDriver
         }
     }
 
-    private void StopTimer() => _timer.Dispose();
+    /// <summary>The core is finished: stop its timer and release its keys (certificates and stream data stay readable).</summary>
+    private void ReleaseCore()
+    {
+        _timer.Dispose();
+        _connection?.Dispose();
+    }
 
     private void FailFromCore(Exception exception)
     {
         QuicLog.ConnectionCoreFailed(_logger, RemoteEndPoint, exception);
         OnClosed(new QuicException(QuicError.InternalError, null, null, $"The QUIC protocol core failed: {exception.Message}", exception));
         _drained = true;
-        StopTimer();
+        ReleaseCore();
         _endpoint.Forget(this);
     }
 

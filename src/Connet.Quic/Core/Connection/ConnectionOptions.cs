@@ -42,5 +42,5 @@ internal sealed class ConnectionOptions
     public RandomSource Random { get; init; } = RandomSource.Secure;
 
     /// <summary>Initiate a key update after this many packets with one key (well under the AEAD limits).</summary>
-    public long KeyUpdateInterval { get; init; } = 1L << 23;
+    public long KeyUpdateInterval { get; init; } = 1L << 22;
 }
