@@ -14,6 +14,8 @@ internal sealed partial class Connection
     /// <summary>Packets that arrived before their keys (reordering during the handshake), retried once keys appear.</summary>
     private const int MaxBufferedUndecryptable = 16;
 
+    private const ulong MaxAckDelayMicroseconds = 60_000_000;
+
     private readonly Queue<(EncryptionLevel Level, byte[] Packet, IPEndPoint Remote)> _undecryptable = new();
     private PacketRange[] _ackRangesScratch = new PacketRange[16];
 
@@ -384,9 +386,10 @@ internal sealed partial class Connection
             _ackRangesScratch[count++] = new PacketRange(smallest, largest);
         }
 
-        int exponent = level == EncryptionLevel.OneRtt ? (int)(_peerParameters?.AckDelayExponent ?? 3) : 3;
+        // Only 1-RTT ACKs carry a meaningful delay (RFC 9000 §13.2.5); a hostile value is capped, not wrapped.
+        ulong exponent = _peerParameters?.AckDelayExponent ?? 3;
         TimeSpan ackDelay = level == EncryptionLevel.OneRtt
-            ? TimeSpan.FromTicks((long)Math.Min(frame.AckDelay << exponent, (ulong)TimeSpan.FromSeconds(60).TotalMicroseconds) * TimeSpan.TicksPerMicrosecond)
+            ? TimeSpan.FromTicks((long)Math.Min(frame.AckDelayMicroseconds(exponent), MaxAckDelayMicroseconds) * TimeSpan.TicksPerMicrosecond)
             : TimeSpan.Zero;
 
         _ackedScratch.Clear();
