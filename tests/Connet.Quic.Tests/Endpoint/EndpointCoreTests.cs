@@ -117,7 +117,7 @@ public class EndpointCoreTests
         Assert.Equal(EndpointResultKind.Response, retryResult.Kind);
         Assert.Equal(0, core.ConnectionCount);
         byte[] retry = _response[..retryResult.ResponseLength];
-        Assert.True(RetryPacket.HasValidTag(retry, ClientDcid));
+        Assert.True(Connet.Quic.Core.Crypto.RetryIntegrity.Verify(ClientDcid, retry));
         (byte[] retryDcid, byte[] retryScid, byte[] token) = EndpointTestPackets.ParseRetry(retry);
         Assert.Equal(ClientScid, retryDcid);
         Assert.True(retryScid.Length >= 8);

@@ -263,6 +263,8 @@ internal sealed partial class Connection
             switch (type)
             {
                 case FrameType.Padding:
+                    PaddingFrame.Decode(ref reader);
+                    break;
                 case FrameType.Ping:
                     break;
                 case FrameType.Ack:

@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 using Connet.Quic.Core.Coding;
 using Connet.Quic.Core.Crypto;
+using Connet.Quic.Core.Frames;
+using Connet.Quic.Core.Packets;
+using Connet.Quic.Core.Tls;
 
 namespace Connet.Quic.Core.Endpoint;
 
@@ -14,10 +14,6 @@ namespace Connet.Quic.Core.Endpoint;
 internal static class ClientHelloPeek
 {
     private const int MaxCryptoBytes = 4096;
-    private const byte CryptoFrame = 0x06;
-
-    private static ReadOnlySpan<byte> InitialSalt =>
-        [0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a];
 
     public static bool TryReadServerName(ReadOnlySpan<byte> datagram, out string? serverName)
     {
@@ -26,109 +22,64 @@ internal static class ClientHelloPeek
         {
             byte[] crypto = new byte[MaxCryptoBytes];
             int cryptoLength = DecryptFirstInitialCrypto(datagram, crypto);
-            return cryptoLength > 0 && TryParseServerName(crypto.AsSpan(0, cryptoLength), out serverName);
+            return cryptoLength > 0 && TlsClientHelloInfo.TryParse(crypto.AsSpan(0, cryptoLength), out serverName, out _);
         }
-        catch (CryptographicException)
+        catch (QuicProtocolException)
         {
             return false;
         }
     }
 
-    /// <summary>Decrypts the datagram's first packet and gathers its CRYPTO bytes contiguous from offset 0; returns their count.</summary>
+    /// <summary>Opens the datagram's first packet and gathers its CRYPTO bytes contiguous from offset 0; returns their count.</summary>
     private static int DecryptFirstInitialCrypto(ReadOnlySpan<byte> datagram, Span<byte> crypto)
     {
-        if (!InvariantHeader.TryParse(datagram, 0, out InvariantHeader header) || !header.IsVersion1Initial)
+        if (!PacketParser.TryParse(datagram, 0, out PacketHeader header) || header.Type != PacketType.Initial || !header.IsVersionSupported)
         {
             return 0;
         }
 
-        var reader = new SpanReader(datagram);
-        reader.TrySkip(header.TokenOffset + header.TokenLength);
-        if (!reader.TryReadVarInt(out ulong length) || length < 20 || length > (ulong)reader.Remaining)
+        byte[] packet = datagram[..header.PacketLength].ToArray();
+        (byte[] clientSecret, _) = QuicKeys.DeriveInitialSecrets(header.DestinationConnectionId(packet));
+        using IHeaderKey headerKey = QuicKeys.CreateHeaderKey(CipherSuite.Aes128GcmSha256, clientSecret);
+        using IPacketKey packetKey = QuicKeys.CreatePacketKey(CipherSuite.Aes128GcmSha256, clientSecret);
+
+        HeaderProtection.Remove(packet, header.PacketNumberOffset, headerKey, out int packetNumberLength, out uint truncated);
+        int payloadOffset = header.PacketNumberOffset + packetNumberLength;
+        Span<byte> payload = packet.AsSpan(payloadOffset, packet.Length - payloadOffset - 16);
+        if (!packetKey.TryOpen(PacketNumberCoding.Decode(null, truncated, packetNumberLength), packet.AsSpan(0, payloadOffset), payload, packet.AsSpan(packet.Length - 16)))
         {
             return 0;
         }
 
-        int packetNumberOffset = reader.Position;
-        byte[] packet = datagram[..(packetNumberOffset + (int)length)].ToArray();
-
-        Span<byte> clientSecret = stackalloc byte[32];
-        Span<byte> initialSecret = stackalloc byte[32];
-        HKDF.Extract(HashAlgorithmName.SHA256, header.DestinationConnectionId(datagram), InitialSalt, initialSecret);
-        HkdfLabel.Expand(HashAlgorithmName.SHA256, initialSecret, "client in", [], clientSecret);
-        Span<byte> key = stackalloc byte[16];
-        Span<byte> iv = stackalloc byte[12];
-        Span<byte> hp = stackalloc byte[16];
-        HkdfLabel.Expand(HashAlgorithmName.SHA256, clientSecret, "quic key", [], key);
-        HkdfLabel.Expand(HashAlgorithmName.SHA256, clientSecret, "quic iv", [], iv);
-        HkdfLabel.Expand(HashAlgorithmName.SHA256, clientSecret, "quic hp", [], hp);
-
-        // Header protection: the sample starts 4 bytes after the packet number's start (RFC 9001 §5.4.2).
-        Span<byte> mask = stackalloc byte[16];
-        using (var aes = Aes.Create())
-        {
-            aes.Key = hp.ToArray();
-            aes.EncryptEcb(packet.AsSpan(packetNumberOffset + 4, 16), mask, PaddingMode.None);
-        }
-
-        packet[0] ^= (byte)(mask[0] & 0x0F);
-        int packetNumberLength = (packet[0] & 0x03) + 1;
-        ulong packetNumber = 0;
-        for (int i = 0; i < packetNumberLength; i++)
-        {
-            packet[packetNumberOffset + i] ^= mask[1 + i];
-            packetNumber = (packetNumber << 8) | packet[packetNumberOffset + i];
-        }
-
-        int payloadOffset = packetNumberOffset + packetNumberLength;
-        int ciphertextLength = packet.Length - payloadOffset - 16;
-        if (ciphertextLength <= 0)
-        {
-            return 0;
-        }
-
-        Span<byte> nonce = stackalloc byte[12];
-        iv.CopyTo(nonce);
-        Span<byte> packetNumberBytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(packetNumberBytes, packetNumber);
-        for (int i = 0; i < 8; i++)
-        {
-            nonce[4 + i] ^= packetNumberBytes[i];
-        }
-
-        byte[] plaintext = new byte[ciphertextLength];
-        using (var aead = new AesGcm(key, 16))
-        {
-            aead.Decrypt(nonce, packet.AsSpan(payloadOffset, ciphertextLength), packet.AsSpan(payloadOffset + ciphertextLength, 16), plaintext, packet.AsSpan(0, payloadOffset));
-        }
-
-        return GatherCrypto(plaintext, crypto);
+        return GatherCrypto(payload, crypto);
     }
 
     private static int GatherCrypto(ReadOnlySpan<byte> frames, Span<byte> crypto)
     {
         var reader = new SpanReader(frames);
         int contiguous = 0;
-        while (reader.TryReadVarInt(out ulong type))
+        while (!reader.IsEmpty)
         {
-            switch (type)
+            switch (FrameTypes.Read(ref reader, out _))
             {
-                case 0x00 or 0x01:
-                    // PADDING and PING carry nothing.
+                case FrameType.Padding:
+                    PaddingFrame.Decode(ref reader);
                     continue;
-                case CryptoFrame:
-                    if (!reader.TryReadVarInt(out ulong offset) || !reader.TryReadVarIntLengthPrefixed(out ReadOnlySpan<byte> data)
-                        || offset + (ulong)data.Length > (ulong)crypto.Length)
+                case FrameType.Ping:
+                    continue;
+                case FrameType.Crypto:
+                    CryptoFrame frame = CryptoFrame.Decode(ref reader);
+                    if (frame.Offset + (ulong)frame.Data.Length > (ulong)crypto.Length)
                     {
                         return contiguous;
                     }
 
-                    data.CopyTo(crypto[(int)offset..]);
+                    frame.Data.CopyTo(crypto[(int)frame.Offset..]);
 
                     // Frames may arrive out of order within the packet; only what joins offset 0 counts.
-                    if ((int)offset <= contiguous)
+                    if ((int)frame.Offset <= contiguous)
                     {
-                        contiguous = Math.Max(contiguous, (int)offset + data.Length);
+                        contiguous = Math.Max(contiguous, (int)frame.Offset + frame.Data.Length);
                     }
 
                     continue;
@@ -139,56 +90,5 @@ internal static class ClientHelloPeek
         }
 
         return contiguous;
-    }
-
-    private static bool TryParseServerName(ReadOnlySpan<byte> handshake, out string? serverName)
-    {
-        serverName = null;
-        var reader = new SpanReader(handshake);
-        if (!reader.TryReadByte(out byte messageType) || messageType != 1
-            || !reader.TryReadLengthPrefixed(3, out ReadOnlySpan<byte> body))
-        {
-            return false;
-        }
-
-        var hello = new SpanReader(body);
-        if (!hello.TrySkip(2 + 32)
-            || !hello.TryReadLengthPrefixed(1, out _)
-            || !hello.TryReadLengthPrefixed(2, out _)
-            || !hello.TryReadLengthPrefixed(1, out _)
-            || !hello.TryReadLengthPrefixed(2, out ReadOnlySpan<byte> extensions))
-        {
-            return false;
-        }
-
-        var extensionReader = new SpanReader(extensions);
-        while (extensionReader.TryReadUInt16(out ushort extensionType))
-        {
-            if (!extensionReader.TryReadLengthPrefixed(2, out ReadOnlySpan<byte> extension))
-            {
-                return false;
-            }
-
-            if (extensionType != 0)
-            {
-                continue;
-            }
-
-            // server_name: ServerNameList<2> of { name_type(1) = host_name(0), HostName<2> }.
-            var names = new SpanReader(extension);
-            if (names.TryReadLengthPrefixed(2, out ReadOnlySpan<byte> list))
-            {
-                var entries = new SpanReader(list);
-                if (entries.TryReadByte(out byte nameType) && nameType == 0 && entries.TryReadLengthPrefixed(2, out ReadOnlySpan<byte> name))
-                {
-                    serverName = Encoding.ASCII.GetString(name);
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        return true;
     }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using Connet.Quic.Core.Connection;
 
+using Connet.Quic.Core.Packets;
+
 namespace Connet.Quic.Core.Endpoint;
 
 /// <summary>
@@ -18,6 +20,9 @@ internal sealed class EndpointCore : IDisposable
 
     /// <summary>A response buffer of this size fits every response the endpoint writes.</summary>
     public const int MaxResponseLength = 600;
+
+    /// <summary>Datagrams shorter than this never trigger a stateless reset.</summary>
+    public const int MinStatelessResetTrigger = 43;
 
     private readonly EndpointCoreOptions _options;
     private readonly Dictionary<ConnectionId, ConnectionHandle> _routes = [];
@@ -154,8 +159,8 @@ internal sealed class EndpointCore : IDisposable
                 return EndpointResult.Dropped;
             }
 
-            int length = VersionNegotiationPacket.Write(
-                response, header.SourceConnectionId(datagram), dcid, (byte)_options.Random.Next(256));
+            int length = PacketWriter.WriteVersionNegotiation(
+                response, header.SourceConnectionId(datagram), dcid, [QuicVersion.Version1], _options.Random);
             return new EndpointResult(EndpointResultKind.Response, ResponseLength: length);
         }
 
@@ -226,13 +231,13 @@ internal sealed class EndpointCore : IDisposable
         var retrySource = ConnectionId.Random(_options.Random, Math.Max(MinClientDestinationIdLength, _options.ConnectionIdLength));
         Span<byte> token = stackalloc byte[RetryTokenProtector.MaxTokenLength];
         int tokenLength = _retryTokens.Seal(token, remote, destination, retrySource, now + _options.RetryTokenLifetime);
-        int length = RetryPacket.Write(
+        int length = PacketWriter.WriteRetry(
             response,
             header.SourceConnectionId(datagram),
             retrySource.Span,
             token[..tokenLength],
             destination.Span,
-            (byte)_options.Random.Next(16));
+            _options.Random);
         return new EndpointResult(EndpointResultKind.Response, ResponseLength: length);
     }
 
@@ -244,13 +249,15 @@ internal sealed class EndpointCore : IDisposable
             return EndpointResult.Dropped;
         }
 
-        int length = StatelessResetPacket.ChooseLength(datagram.Length, _options.Random);
-        if (length == 0 || !_resetLimiter.TryTake(now))
+        // Tiny triggers get no reply at all: two endpoints answering each other's resets must run out quickly (§10.3.3).
+        if (datagram.Length < MinStatelessResetTrigger
+            || !PacketWriter.TryChooseStatelessResetLength(datagram.Length, _options.Random, out int length)
+            || !_resetLimiter.TryTake(now))
         {
             return EndpointResult.Dropped;
         }
 
-        StatelessResetPacket.Write(response[..length], StatelessResetToken.Derive(key, dcid), _options.Random);
+        PacketWriter.WriteStatelessReset(response, length, StatelessResetToken.Derive(key, dcid), _options.Random);
         return new EndpointResult(EndpointResultKind.Response, ResponseLength: length);
     }
 
