@@ -24,17 +24,33 @@ public sealed class OurStackInteropTests : IDisposable
     public void Dispose() => certificates.Dispose();
 
     [Theory]
-    [InlineData(null)]
-    [InlineData(QuicKeyExchangeGroup.Secp256r1)]
-    public async Task OurClientEchoesOneMebibyteThroughNodeServer(QuicKeyExchangeGroup? onlyGroup)
+    [InlineData(null, InitialPacketObserver.X25519)]
+    [InlineData(QuicKeyExchangeGroup.Secp256r1, InitialPacketObserver.Secp256r1)]
+    public async Task OurClientEchoesOneMebibyteThroughNodeServer(QuicKeyExchangeGroup? onlyGroup, ushort expectedGroup)
     {
         await using var server = await NodeQuicPeer.StartEchoServerAsync(certificates);
+        await using var relay = new ObservingUdpRelay(server.EndPoint);
 
-        await using var connection = await ConnectAsync(server, onlyGroup, presentClientCertificate: false);
+        await using var connection = await ConnectAsync(relay.EndPoint, server, onlyGroup, presentClientCertificate: false);
 
         Assert.Equal(Alpn, connection.NegotiatedApplicationProtocol);
         Assert.Equal(certificates.Leaf.Thumbprint, Assert.IsAssignableFrom<X509Certificate2>(connection.RemoteCertificate).Thumbprint);
         await AssertEchoAsync(connection, server);
+
+        // quiche sends Retry to every token-less Initial; our client answered it, then shared only
+        // the group asked for, and the server took that share without a HelloRetryRequest.
+        var seen = relay.Observer.Snapshot();
+        Assert.True(seen.Retries == 1, seen.ToString());
+        var clientHello = Assert.Single(seen.ClientHellos);
+        Assert.True(clientHello.KeyShareGroups.SequenceEqual([expectedGroup]), seen.ToString());
+        if (onlyGroup is not null)
+        {
+            Assert.True(clientHello.SupportedGroups.SequenceEqual([expectedGroup]), seen.ToString());
+        }
+
+        var serverHello = Assert.Single(seen.ServerHellos);
+        Assert.False(serverHello.IsHelloRetryRequest, seen.ToString());
+        Assert.Equal(expectedGroup, serverHello.Group);
     }
 
     [Fact]
@@ -42,22 +58,55 @@ public sealed class OurStackInteropTests : IDisposable
     {
         await using var server = await NodeQuicPeer.StartEchoServerAsync(certificates, new NodeEchoServerOptions { VerifyPeer = true });
 
-        await using var connection = await ConnectAsync(server, onlyGroup: null, presentClientCertificate: true);
+        await using var connection = await ConnectAsync(server.EndPoint, server, onlyGroup: null, presentClientCertificate: true);
 
         await AssertEchoAsync(connection, server);
     }
 
-    [Theory]
-    [InlineData(null)]
-    [InlineData(QuicKeyExchangeGroup.Secp256r1)]
-    public async Task NodeClientEchoesOneMebibyteThroughOurListener(QuicKeyExchangeGroup? onlyGroup)
+    [Fact]
+    public async Task NodeClientEchoesOneMebibyteThroughOurListenerOverX25519()
     {
-        await using var listener = await ListenAsync(onlyGroup, requireClientCertificate: false);
+        await using var listener = await ListenAsync(onlyGroup: null, requireClientCertificate: false);
+        await using var relay = new ObservingUdpRelay(listener.LocalEndPoint);
         var serving = ServeOneEchoConnectionAsync(listener);
 
-        var result = await RunNodeClientAsync(listener, serving, new NodeEchoClientOptions());
+        var result = await RunNodeClientAsync(relay.EndPoint, serving, new NodeEchoClientOptions());
 
         Assert.Equal(NodeEchoClientOptions.OneMebibyte, result.Bytes);
+        await AssertServedAsync(serving);
+        var seen = relay.Observer.Snapshot();
+        var clientHello = Assert.Single(seen.ClientHellos);
+        Assert.True(clientHello.KeyShareGroups.SequenceEqual([InitialPacketObserver.X25519]), seen.ToString());
+        var serverHello = Assert.Single(seen.ServerHellos);
+        Assert.False(serverHello.IsHelloRetryRequest, seen.ToString());
+        Assert.Equal(InitialPacketObserver.X25519, serverHello.Group);
+    }
+
+    [Fact]
+    public async Task NodeClientEchoesOneMebibyteThroughOurP256OnlyListenerAfterAHelloRetryRequest()
+    {
+        await using var listener = await ListenAsync(QuicKeyExchangeGroup.Secp256r1, requireClientCertificate: false);
+        await using var relay = new ObservingUdpRelay(listener.LocalEndPoint);
+        var serving = ServeOneEchoConnectionAsync(listener);
+
+        var result = await RunNodeClientAsync(relay.EndPoint, serving, new NodeEchoClientOptions());
+
+        Assert.Equal(NodeEchoClientOptions.OneMebibyte, result.Bytes);
+        await AssertServedAsync(serving);
+
+        // quiche shares x25519 only, so our P-256-only server must ask for P-256 (RFC 8446 §4.1.4)
+        // and then complete on the second ClientHello's P-256 share.
+        var seen = relay.Observer.Snapshot();
+        Assert.True(seen.ClientHellos.Count == 2, seen.ToString());
+        Assert.True(seen.ClientHellos[0].KeyShareGroups.SequenceEqual([InitialPacketObserver.X25519]), seen.ToString());
+        Assert.True(seen.ClientHellos[1].KeyShareGroups.SequenceEqual([InitialPacketObserver.Secp256r1]), seen.ToString());
+        Assert.True(seen.ServerHellos.Count == 2, seen.ToString());
+        Assert.Equal(new ServerHelloSeen(true, InitialPacketObserver.Secp256r1), seen.ServerHellos[0]);
+        Assert.Equal(new ServerHelloSeen(false, InitialPacketObserver.Secp256r1), seen.ServerHellos[1]);
+    }
+
+    private static async Task AssertServedAsync(Task<AcceptedEcho> serving)
+    {
         var accepted = await serving.WaitAsync(Guard);
         Assert.Equal(NodeEchoClientOptions.OneMebibyte, accepted.EchoedBytes);
         Assert.Equal(Alpn, accepted.Alpn);
@@ -71,7 +120,7 @@ public sealed class OurStackInteropTests : IDisposable
         await using var listener = await ListenAsync(onlyGroup: null, requireClientCertificate: true);
         var serving = ServeOneEchoConnectionAsync(listener);
 
-        var result = await RunNodeClientAsync(listener, serving, new NodeEchoClientOptions { ClientCertificate = certificates });
+        var result = await RunNodeClientAsync(listener.LocalEndPoint, serving, new NodeEchoClientOptions { ClientCertificate = certificates });
 
         Assert.Equal(NodeEchoClientOptions.OneMebibyte, result.Bytes);
         var accepted = await serving.WaitAsync(Guard);
@@ -143,11 +192,11 @@ public sealed class OurStackInteropTests : IDisposable
     /// Runs the node client (trusting the interop CA) while our side serves; if our side failed,
     /// that failure explains more than the node client's "connection closed", so it wins.
     /// </summary>
-    private async Task<NodeEchoClientResult> RunNodeClientAsync(QuicListener listener, Task<AcceptedEcho> serving, NodeEchoClientOptions options)
+    private async Task<NodeEchoClientResult> RunNodeClientAsync(IPEndPoint target, Task<AcceptedEcho> serving, NodeEchoClientOptions options)
     {
         try
         {
-            return await NodeQuicPeer.RunEchoClientAsync(listener.LocalEndPoint, certificates, options);
+            return await NodeQuicPeer.RunEchoClientAsync(target, certificates, options);
         }
         catch (NodePeerException) when (serving.IsFaulted)
         {
@@ -156,7 +205,7 @@ public sealed class OurStackInteropTests : IDisposable
         }
     }
 
-    private async Task<QuicConnection> ConnectAsync(NodeQuicPeer server, QuicKeyExchangeGroup? onlyGroup, bool presentClientCertificate)
+    private async Task<QuicConnection> ConnectAsync(IPEndPoint target, NodeQuicPeer server, QuicKeyExchangeGroup? onlyGroup, bool presentClientCertificate)
     {
         var authentication = new SslClientAuthenticationOptions
         {
@@ -171,7 +220,7 @@ public sealed class OurStackInteropTests : IDisposable
 
         var options = new QuicClientConnectionOptions
         {
-            RemoteEndPoint = server.EndPoint,
+            RemoteEndPoint = target,
             ClientAuthenticationOptions = authentication,
             DefaultCloseErrorCode = 0,
             DefaultStreamErrorCode = 0,
