@@ -17,6 +17,9 @@ public sealed class OurStackInteropTests : IDisposable
     /// <summary>Guards against hangs only; nothing asserts how long anything took. The node stream layer is slow (~10 Mbit/s).</summary>
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(50);
 
+    /// <summary>0x100 + certificate_required(116): the TLS alert as a QUIC CRYPTO_ERROR (RFC 9001 §4.8, RFC 8446 §4.4.2.4).</summary>
+    private const long CertificateRequiredCryptoError = 0x100 + 116;
+
     private static readonly SslApplicationProtocol Alpn = new(NodeQuicPeer.DefaultAlpn);
 
     private readonly InteropCertificates certificates = InteropCertificates.Create();
@@ -64,6 +67,25 @@ public sealed class OurStackInteropTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyingNodeServerRefusesOurClientWithoutACertificate()
+    {
+        await using var server = await NodeQuicPeer.StartEchoServerAsync(certificates, new NodeEchoServerOptions { VerifyPeer = true });
+
+        // TLS 1.3 lets the client finish before the server has judged its (empty) Certificate, so
+        // the refusal may reach us as a failed connect or as the connection closing under the echo.
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await using var connection = await ConnectAsync(server.EndPoint, server, onlyGroup: null, presentClientCertificate: false);
+            await AssertEchoAsync(connection, server);
+        });
+
+        var refusal = failure as QuicException ?? failure?.InnerException as QuicException;
+        Assert.True(refusal is not null, $"expected the connection to be refused, got {failure?.ToString() ?? "success"}");
+        Assert.Equal(QuicError.TransportError, refusal.QuicError);
+        Assert.Equal(CertificateRequiredCryptoError, refusal.TransportErrorCode);
+    }
+
+    [Fact]
     public async Task NodeClientEchoesOneMebibyteThroughOurListenerOverX25519()
     {
         await using var listener = await ListenAsync(onlyGroup: null, requireClientCertificate: false);
@@ -105,15 +127,6 @@ public sealed class OurStackInteropTests : IDisposable
         Assert.Equal(new ServerHelloSeen(false, InitialPacketObserver.Secp256r1), seen.ServerHellos[1]);
     }
 
-    private static async Task AssertServedAsync(Task<AcceptedEcho> serving)
-    {
-        var accepted = await serving.WaitAsync(Guard);
-        Assert.Equal(NodeEchoClientOptions.OneMebibyte, accepted.EchoedBytes);
-        Assert.Equal(Alpn, accepted.Alpn);
-        Assert.Equal(InteropCertificates.LeafDnsName, accepted.TargetHostName);
-        Assert.Null(accepted.ClientCertificateThumbprint);
-    }
-
     [Fact]
     public async Task NodeClientPresentsItsCertificateToOurVerifyingListener()
     {
@@ -134,14 +147,24 @@ public sealed class OurStackInteropTests : IDisposable
         using var stop = new CancellationTokenSource(Guard);
         var accepting = listener.AcceptConnectionAsync(stop.Token).AsTask();
 
-        await Assert.ThrowsAsync<NodePeerException>(() => NodeQuicPeer.RunEchoClientAsync(
+        var failure = await Assert.ThrowsAsync<NodePeerException>(() => NodeQuicPeer.RunEchoClientAsync(
             listener.LocalEndPoint,
             certificates,
             new NodeEchoClientOptions { Bytes = 16, Timeout = TimeSpan.FromSeconds(20) }));
+        Assert.Contains(FormattableString.Invariant($"transport code {CertificateRequiredCryptoError}"), failure.Message, StringComparison.Ordinal);
 
         // The refused handshake must not surface as an accepted connection.
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accepting);
+    }
+
+    private static async Task AssertServedAsync(Task<AcceptedEcho> serving)
+    {
+        var accepted = await serving.WaitAsync(Guard);
+        Assert.Equal(NodeEchoClientOptions.OneMebibyte, accepted.EchoedBytes);
+        Assert.Equal(Alpn, accepted.Alpn);
+        Assert.Equal(InteropCertificates.LeafDnsName, accepted.TargetHostName);
+        Assert.Null(accepted.ClientCertificateThumbprint);
     }
 
     private static async Task AssertEchoAsync(QuicConnection connection, NodeQuicPeer server)
