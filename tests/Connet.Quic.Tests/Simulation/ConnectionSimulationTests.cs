@@ -1,6 +1,7 @@
 using System.Net;
 using Connet.Quic.Core;
 using Connet.Quic.Core.Connection;
+using Connet.Quic.Core.Packets;
 
 namespace Connet.Quic.Tests.Simulation;
 
@@ -232,5 +233,67 @@ public class ConnectionSimulationTests
         Assert.Equal(0x100UL + 42, net.Client.CloseInfo.ErrorCode);
         Assert.Equal(ConnectionCloseReason.PeerTransport, net.Server!.CloseInfo!.Reason);
         Assert.Equal(0x100UL + 42, net.Server.CloseInfo.ErrorCode);
+    }
+
+    [Fact]
+    public void A_server_acts_on_early_one_rtt_data_only_after_the_client_finished()
+    {
+        using var net = new SimulatedNetwork(seed: 15);
+        bool droppedFinished = false;
+
+        // Lose the client's first Handshake flight (its Finished), so its 1-RTT stream data reaches the server first.
+        net.DropClientDatagram = datagram =>
+        {
+            if (!droppedFinished && CarriesHandshakePacket(datagram))
+            {
+                droppedFinished = true;
+                return true;
+            }
+
+            return false;
+        };
+
+        Assert.True(net.RunUntil(() => net.Client.IsHandshakeComplete));
+        Assert.True(net.Client.TryOpenStream(true, out long id));
+        byte[] payload = Payload(4096, 15);
+        var pump = new StreamPump(net.Client, net.Server!, id, payload, net.ServerEvents);
+        Assert.True(net.RunUntil(() =>
+        {
+            pump.Pump();
+            return pump.Done;
+        }));
+
+        Assert.True(droppedFinished);
+        Assert.Equal(payload, pump.Received);
+        int completed = net.ServerEvents.FindIndex(e => e.Kind == ConnectionEventKind.HandshakeCompleted);
+        int opened = net.ServerEvents.FindIndex(e => e.Kind == ConnectionEventKind.StreamOpened);
+        Assert.InRange(completed, 0, opened - 1);
+    }
+
+    [Fact]
+    public void A_client_ignores_datagrams_from_an_address_other_than_the_server()
+    {
+        using var net = new SimulatedNetwork(seed: 16);
+        Handshake(net);
+        byte[] garbage = new byte[1200];
+        net.Client.HandleDatagram(net.Now, new IPEndPoint(IPAddress.Parse("198.18.9.9"), 443), garbage);
+        Assert.Null(net.Client.CloseInfo);
+        Assert.Equal(net.ServerAddress, net.Client.RemoteEndPoint);
+    }
+
+    private static bool CarriesHandshakePacket(byte[] datagram)
+    {
+        int offset = 0;
+        while (offset < datagram.Length && PacketParser.TryParse(datagram.AsSpan(offset), 8, out PacketHeader header))
+        {
+            if (header.Type == PacketType.Handshake)
+            {
+                return true;
+            }
+
+            offset += header.PacketLength;
+        }
+
+        return false;
     }
 }

@@ -59,6 +59,9 @@ internal sealed class SimulatedNetwork : IDisposable
 
     public long DatagramsDelivered { get; private set; }
 
+    /// <summary>Drops the client datagrams it returns true for, before any random loss (targeted reordering and loss).</summary>
+    public Func<byte[], bool>? DropClientDatagram { get; set; }
+
     public static TlsServerConfig DefaultServerTls() => new()
     {
         Authentication = new SslServerAuthenticationOptions
@@ -184,6 +187,11 @@ internal sealed class SimulatedNetwork : IDisposable
             }
 
             if (_random.NextDouble() < LossRate)
+            {
+                continue;
+            }
+
+            if (toServer && DropClientDatagram is { } drop && drop(_buffer.AsSpan(0, length).ToArray()))
             {
                 continue;
             }

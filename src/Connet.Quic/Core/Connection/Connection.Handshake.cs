@@ -57,6 +57,9 @@ internal sealed partial class Connection
             }
 
             IssueSpareConnectionIds();
+
+            // A server held back 1-RTT packets until now (RFC 9001 §5.7).
+            newKeys = true;
         }
 
         if (newKeys)
@@ -137,10 +140,13 @@ internal sealed partial class Connection
     private void OnPeerKeyUpdate(Instant now, ulong packetNumber)
     {
         OneRttKeys keys = _oneRtt!;
-        if (!_handshakeConfirmed)
+        if (!IsHandshakeComplete)
         {
-            throw new QuicProtocolException(TransportErrorCode.KeyUpdateError, "The peer updated keys before the handshake was confirmed");
+            throw new QuicProtocolException(TransportErrorCode.KeyUpdateError, "The peer updated keys before the handshake completed");
         }
+
+        // The server only updates after confirming; its update proves confirmation even if HANDSHAKE_DONE was lost.
+        OnHandshakeConfirmed();
 
         keys.AdvanceReceivePhase(packetNumber, now + (3 * _rtt.ProbeTimeout(PeerMaxAckDelay)));
         KeyUpdatesReceived++;
@@ -148,7 +154,6 @@ internal sealed partial class Connection
         {
             // The peer initiated: answer by updating ours too (RFC 9001 §6.2).
             keys.UpdateSendKey(_spaces[(int)EncryptionLevel.OneRtt].NextPacketNumber);
-            keys.SendPhaseConfirmed = true;
         }
     }
 

@@ -106,6 +106,7 @@ internal sealed partial class Connection
         {
             _remoteConnectionId = next.Id;
             _remoteSequence = next.Sequence;
+            next.Used = true;
         }
     }
 
@@ -147,7 +148,7 @@ internal sealed partial class Connection
         var candidate = new StatelessResetToken(datagram[^StatelessResetToken.Length..]);
         foreach (RemoteId remote in _remoteIds)
         {
-            if (remote.ResetToken is { } token && token == candidate)
+            if (remote.Used && remote.ResetToken is { } token && token == candidate)
             {
                 return true;
             }
@@ -174,5 +175,8 @@ internal sealed partial class Connection
         public ConnectionId Id { get; } = id;
 
         public StatelessResetToken? ResetToken { get; set; } = resetToken;
+
+        /// <summary>We sent to this ID; only such IDs' tokens may identify a stateless reset (RFC 9000 §10.3.1).</summary>
+        public bool Used { get; set; }
     }
 }

@@ -12,6 +12,7 @@ internal sealed partial class Connection
     private PathState? _previousPath;
     private ulong? _pathResponseToSend;
     private IPEndPoint? _pathResponseDestination;
+    private long _pathResponseBudget;
 
     internal int PathValidations { get; private set; }
 
@@ -21,6 +22,16 @@ internal sealed partial class Connection
     private void OnPeerAddressValidated()
     {
         _path.Validated = true;
+        UpdateAmplificationBlocked();
+    }
+
+    /// <summary>A server that may not send must not run its PTO either (RFC 9002 §6.2.2.1).</summary>
+    private void UpdateAmplificationBlocked()
+    {
+        if (!IsClient)
+        {
+            _loss.SetServerAmplificationBlocked(AmplificationBudget < MinimumDatagramSize);
+        }
     }
 
     /// <summary>A non-probing packet with the highest packet number came from a new address: move there and validate it (§9.3).</summary>
@@ -41,10 +52,11 @@ internal sealed partial class Connection
         PathValidations++;
     }
 
-    private void OnPathChallenge(ulong data, IPEndPoint from)
+    private void OnPathChallenge(ulong data, IPEndPoint from, int datagramLength)
     {
         _pathResponseToSend = data;
         _pathResponseDestination = from;
+        _pathResponseBudget = 3L * datagramLength;
     }
 
     private void OnPathResponse(ulong data)

@@ -27,9 +27,16 @@ internal sealed partial class Connection
             return;
         }
 
+        // Servers do not migrate: a client discards what comes from any other address (RFC 9000 §9).
+        if (IsClient && !remote.Equals(_path.Remote))
+        {
+            return;
+        }
+
         if (remote.Equals(_path.Remote))
         {
             _path.BytesReceived += datagram.Length;
+            UpdateAmplificationBlocked();
         }
 
         bool anyProcessed = false;
@@ -127,7 +134,10 @@ internal sealed partial class Connection
         }
 
         IHeaderKey? headerKey = level == EncryptionLevel.OneRtt ? _oneRtt?.ReceiveHeaderKey : space.ReceiveHeaderKey;
-        if (headerKey is null)
+
+        // A server has 1-RTT keys before the client's Finished, but must not act on 1-RTT packets until it verified it (RFC 9001 §5.7).
+        bool heldBack = level == EncryptionLevel.OneRtt && !IsClient && !IsHandshakeComplete;
+        if (headerKey is null || heldBack)
         {
             if (_undecryptable.Count < MaxBufferedUndecryptable)
             {
@@ -209,13 +219,20 @@ internal sealed partial class Connection
             _oneRtt!.NoteReceived(packetNumber);
         }
 
+        if (header.IsLongHeader && _peerInitialSourceSet
+            && !packet.Slice(header.SourceConnectionIdOffset, header.SourceConnectionIdLength).SequenceEqual(_initialSourceConnectionIdFromPeer.Span))
+        {
+            // Once the peer's ID is known, long-header packets with another source ID are not ours (RFC 9000 §7.2).
+            return false;
+        }
+
         if (header.IsLongHeader && !_peerInitialSourceSet)
         {
             var source = new ConnectionId(packet.Slice(header.SourceConnectionIdOffset, header.SourceConnectionIdLength));
             _peerInitialSourceSet = true;
             _initialSourceConnectionIdFromPeer = source;
             _remoteConnectionId = source;
-            _remoteIds.Add(new RemoteId(0, source, null));
+            _remoteIds.Add(new RemoteId(0, source, null) { Used = true });
         }
 
         _receivedAnyPacket = true;
@@ -227,7 +244,7 @@ internal sealed partial class Connection
         }
 
         bool isLargest = space.Received.LargestReceived is not { } largest || packetNumber > largest;
-        ProcessFrames(now, level, payload, remote, destination, out bool ackEliciting, out bool probingOnly);
+        ProcessFrames(now, level, payload, remote, datagramLength, destination, out bool ackEliciting, out bool probingOnly);
         space.Received.OnPacketReceived(packetNumber, ackEliciting, now, immediateAckSpace: level != EncryptionLevel.OneRtt);
 
         if (level == EncryptionLevel.OneRtt && isLargest && !probingOnly && !remote.Equals(_path.Remote) && _handshakeConfirmed && _state == ConnectionState.Established)
@@ -241,7 +258,7 @@ internal sealed partial class Connection
         return true;
     }
 
-    private void ProcessFrames(Instant now, EncryptionLevel level, ReadOnlySpan<byte> payload, IPEndPoint remote, ConnectionId destination, out bool ackEliciting, out bool probingOnly)
+    private void ProcessFrames(Instant now, EncryptionLevel level, ReadOnlySpan<byte> payload, IPEndPoint remote, int datagramLength, ConnectionId destination, out bool ackEliciting, out bool probingOnly)
     {
         ackEliciting = false;
         probingOnly = true;
@@ -346,7 +363,7 @@ internal sealed partial class Connection
                     OnRetireConnectionId(RetireConnectionIdFrame.Decode(ref reader).SequenceNumber, destination);
                     break;
                 case FrameType.PathChallenge:
-                    OnPathChallenge(PathChallengeFrame.Decode(ref reader).Data, remote);
+                    OnPathChallenge(PathChallengeFrame.Decode(ref reader).Data, remote, datagramLength);
                     break;
                 case FrameType.PathResponse:
                     OnPathResponse(PathResponseFrame.Decode(ref reader).Data);
@@ -568,7 +585,7 @@ internal sealed partial class Connection
         for (int i = 0; i < count && _state is ConnectionState.Handshaking or ConnectionState.Established; i++)
         {
             (EncryptionLevel level, byte[] packet, IPEndPoint remote) = _undecryptable.Dequeue();
-            bool haveKeys = level == EncryptionLevel.OneRtt ? _oneRtt is not null : _spaces[(int)level].HasReceiveKeys;
+            bool haveKeys = level == EncryptionLevel.OneRtt ? _oneRtt is not null && (IsClient || IsHandshakeComplete) : _spaces[(int)level].HasReceiveKeys;
             if (!haveKeys)
             {
                 _undecryptable.Enqueue((level, packet, remote));

@@ -26,6 +26,7 @@ internal sealed partial class Connection
 
     private readonly byte[] _cryptoScratch = new byte[1500];
     private Instant _pacingDeadline = Instant.Never;
+    private bool _pathFrameWritten;
 
     /// <summary>Writes the next datagram to send into <paramref name="buffer"/>; 0 when there is nothing to send now.</summary>
     public int PollTransmit(Instant now, Span<byte> buffer, out IPEndPoint destination)
@@ -43,6 +44,7 @@ internal sealed partial class Connection
         {
             if (budget < MinimumDatagramSize)
             {
+                UpdateAmplificationBlocked();
                 return 0;
             }
 
@@ -106,6 +108,10 @@ internal sealed partial class Connection
                 needsPadding = true;
             }
 
+            // PATH_CHALLENGE and PATH_RESPONSE must travel in 1200-byte datagrams to prove the path carries them (RFC 9000 §8.2).
+            needsPadding |= _pathFrameWritten;
+            _pathFrameWritten = false;
+
             written = open.End;
         }
 
@@ -129,9 +135,11 @@ internal sealed partial class Connection
     {
         open = default;
         PacketSpace space = _spaces[(int)level];
-        if (level == EncryptionLevel.OneRtt && _oneRtt!.PacketsSentWithKey >= _options.KeyUpdateInterval)
+        if (level == EncryptionLevel.OneRtt && _oneRtt!.PacketsSentWithKey >= _options.KeyUpdateInterval && !InitiateKeyUpdate()
+            && _oneRtt.PacketsSentWithKey >= _oneRtt.SendKey.ConfidentialityLimit)
         {
-            InitiateKeyUpdate();
+            // The peer never confirmed our last update and the key is used up (RFC 9001 §6.6).
+            throw new QuicProtocolException(TransportErrorCode.AeadLimitReached, "The packet protection key reached its confidentiality limit");
         }
 
         ulong packetNumber = space.NextPacketNumber;
@@ -280,6 +288,7 @@ internal sealed partial class Connection
             new PathResponseFrame(response).Encode(ref writer);
             record.Frames.Add(new SentFrame(SentFrameKind.Ping));
             _pathResponseToSend = null;
+            _pathFrameWritten = true;
             wrote = true;
         }
 
@@ -288,6 +297,7 @@ internal sealed partial class Connection
             new PathChallengeFrame(challenge).Encode(ref writer);
             record.Frames.Add(new SentFrame(SentFrameKind.Ping));
             _path.ChallengePending = false;
+            _pathFrameWritten = true;
             wrote = true;
         }
 
@@ -437,10 +447,14 @@ internal sealed partial class Connection
             bool application = _closeIsApplication && encryptionLevel == EncryptionLevel.OneRtt;
             ulong code = _closeIsApplication && !application ? (ulong)TransportErrorCode.ApplicationError : _closeErrorCode;
             string reason = _closeIsApplication && !application ? string.Empty : _closeReason;
+            // A client datagram with an Initial must reach 1200 bytes or the server drops it (RFC 9000 §14.1).
+            int padTo = IsClient && _spaces[(int)EncryptionLevel.Initial] is { IsDiscarded: false, HasSendKeys: true } && !HasHigherSendKeys(encryptionLevel)
+                ? Math.Min(buffer.Length, MinimumDatagramSize)
+                : 0;
             written = WriteSingleFramePacket(now, encryptionLevel, buffer, written, (ref SpanWriter w) =>
             {
                 ConnectionCloseFrame.Encode(ref w, application, code, application ? 0 : _closeFrameType, reason, Math.Min(w.Remaining, MaxCloseFrameLength));
-            });
+            }, padTo);
 
             // Once 1-RTT keys exist the peer can read that one; lower spaces only help a peer still in the handshake.
             if (encryptionLevel == EncryptionLevel.OneRtt || (encryptionLevel == EncryptionLevel.Handshake && IsHandshakeComplete))
@@ -453,6 +467,20 @@ internal sealed partial class Connection
         return written;
     }
 
+    /// <summary>Whether a later space than <paramref name="level"/> will also get a close packet in this datagram.</summary>
+    private bool HasHigherSendKeys(EncryptionLevel level)
+    {
+        for (int next = (int)level + 1; next < 3; next++)
+        {
+            if (CanSendIn((EncryptionLevel)next))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private int WritePathResponseDatagram(Instant now, Span<byte> buffer)
     {
         ulong data = _pathResponseToSend!.Value;
@@ -462,8 +490,10 @@ internal sealed partial class Connection
             return 0;
         }
 
-        // Probes are padded to 1200 bytes so the path is proven to carry full-size datagrams (RFC 9000 §8.2.2).
-        return WriteSingleFramePacket(now, EncryptionLevel.OneRtt, buffer, 0, (ref SpanWriter w) => new PathResponseFrame(data).Encode(ref w), Math.Min(buffer.Length, MinimumDatagramSize));
+        // Padded to 1200 bytes to prove the path carries full-size datagrams (RFC 9000 §8.2.2), but never beyond
+        // three times what that unvalidated address sent us.
+        int size = (int)Math.Min(Math.Min(buffer.Length, MinimumDatagramSize), _pathResponseBudget);
+        return WriteSingleFramePacket(now, EncryptionLevel.OneRtt, buffer[..size], 0, (ref SpanWriter w) => new PathResponseFrame(data).Encode(ref w), size);
     }
 
     private delegate void FrameWriter(ref SpanWriter writer);
