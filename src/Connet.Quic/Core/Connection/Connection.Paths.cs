@@ -39,9 +39,8 @@ internal sealed partial class Connection
     {
         bool portOnly = remote.Address.Equals(_path.Remote.Address);
         _previousPath = _path.Validated ? _path : _previousPath;
-        _path = new PathState(remote, validated: false);
+        _path = new PathState(remote, validated: false) { NewNetwork = !portOnly };
         StartPathValidation(now);
-        _ = portOnly;
     }
 
     private void StartPathValidation(Instant now)
@@ -68,6 +67,12 @@ internal sealed partial class Connection
             _path.ChallengePending = false;
             _path.ValidationDeadline = Instant.Never;
             _previousPath = null;
+            if (_path.NewNetwork)
+            {
+                // What we learnt about the old network says nothing about this one (RFC 9000 §9.4); a NAT rebinding keeps it.
+                _rtt.Reset();
+                _congestion.ResetForNewPath();
+            }
         }
     }
 
@@ -104,5 +109,8 @@ internal sealed partial class Connection
         public bool ChallengePending { get; set; }
 
         public Instant ValidationDeadline { get; set; } = Instant.Never;
+
+        /// <summary>The peer's IP address changed, not just its port: congestion state starts over once validated.</summary>
+        public bool NewNetwork { get; init; }
     }
 }

@@ -30,6 +30,16 @@ internal sealed class NewRenoCongestionController : ICongestionController
 
     public long CongestionWindow { get; private set; }
 
+    /// <summary>Back to slow start with the initial window: the peer moved to a new network path (RFC 9000 §9.4).</summary>
+    public void ResetForNewPath()
+    {
+        CongestionWindow = InitialWindowFor(maxDatagramSize);
+        SlowStartThreshold = long.MaxValue;
+        recoveryStartTime = null;
+        bytesAckedInAvoidance = 0;
+        windowAdjusted = false;
+    }
+
     public long BytesInFlight { get; private set; }
 
     /// <summary>Slow start threshold; <see cref="long.MaxValue"/> until the first congestion event.</summary>

@@ -73,6 +73,16 @@ internal sealed class RttEstimator
     }
 
     /// <summary>smoothed_rtt + max(4*rttvar, kGranularity) + maxAckDelay (pass zero for Initial and Handshake), §6.2.1.</summary>
+    /// <summary>Forgets every sample: the peer moved to a new network path (RFC 9000 §9.4).</summary>
+    public void Reset()
+    {
+        LatestRtt = TimeSpan.Zero;
+        MinRtt = TimeSpan.Zero;
+        SmoothedRtt = InitialRtt;
+        RttVariance = InitialRtt / 2;
+        HasSample = false;
+    }
+
     public TimeSpan ProbeTimeout(TimeSpan maxAckDelay) => ProbeTimeoutWithoutAckDelay + maxAckDelay;
 
     /// <summary>smoothed_rtt + max(4*rttvar, kGranularity).</summary>
