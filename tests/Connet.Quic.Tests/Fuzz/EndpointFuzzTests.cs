@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
@@ -64,6 +65,21 @@ public sealed class EndpointFuzzTests : IDisposable
             Assert.Contains(captured, datagram => (datagram[0] & 0xF0) == 0xC0); // an Initial
             Assert.Contains(captured, datagram => (datagram[0] & 0x80) == 0); // a short header
 
+            // Counts what the sockets of this process received (nothing else runs during this collection), to be sure
+            // the flood reached the endpoint rather than overflowing the socket buffer.
+            long received = 0;
+            using var meter = new MeterListener
+            {
+                InstrumentPublished = (instrument, listener) =>
+                {
+                    if (instrument.Meter.Name == QuicMetrics.MeterName && instrument.Name == "connet.quic.datagrams_received")
+                    {
+                        listener.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            meter.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref received, value));
+            meter.Start();
             long memoryBefore = ForceFullCollection();
             int maxConnections = 0;
             var mutator = new DatagramMutator(new Random(Seed), captured);
@@ -94,6 +110,10 @@ public sealed class EndpointFuzzTests : IDisposable
             Assert.InRange(memoryAfter - memoryBefore, long.MinValue, MemoryGrowthBound);
 
             await AssertNormalClientIsServedAsync(server, cancellationToken);
+
+            // The receive thread handles datagrams in order, so once the client was served the flood had all been read.
+            meter.Dispose();
+            Assert.InRange(Interlocked.Read(ref received), HostileDatagramCount / 2, long.MaxValue);
             string[] unexpected = [.. errors.Errors.Where(error => !error.Contains(KnownLongConnectionIdBug, StringComparison.Ordinal))];
             Assert.True(unexpected.Length == 0, string.Join("\n----\n", unexpected));
         }
