@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using Connet.Quic.Core.Coding;
+using Connet.Quic.Core.Crypto;
+using Connet.Quic.Core.Packets;
 
 namespace Connet.Quic.Tests.Endpoint;
 
@@ -27,8 +29,19 @@ internal static class EndpointTestPackets
         return datagram;
     }
 
-    public static byte[] Initial(byte[] dcid, byte[] scid, int size = 1200, byte[]? token = null) =>
-        LongHeader(1, dcid, scid, size, 0, token);
+    /// <summary>A genuine client Initial (padding only), protected with the keys its DCID implies, as the endpoint checks.</summary>
+    public static byte[] Initial(byte[] dcid, byte[] scid, int size = 1200, byte[]? token = null)
+    {
+        byte[] datagram = new byte[size];
+        int headerLength = PacketWriter.WriteLongHeader(datagram, PacketType.Initial, dcid, scid, token ?? [], 0, 1, out int lengthOffset, out int packetNumberOffset);
+        int payloadLength = size - headerLength - 16;
+        PacketWriter.PatchLength(datagram, lengthOffset, 1 + payloadLength + 16);
+        (byte[] clientSecret, _) = QuicKeys.DeriveInitialSecrets(dcid);
+        using IPacketKey packetKey = QuicKeys.CreatePacketKey(CipherSuite.Aes128GcmSha256, clientSecret);
+        using IHeaderKey headerKey = QuicKeys.CreateHeaderKey(CipherSuite.Aes128GcmSha256, clientSecret);
+        PacketWriter.Protect(datagram, packetNumberOffset, 1, 0, payloadLength, packetKey, headerKey);
+        return datagram;
+    }
 
     public static byte[] ShortHeader(byte[] dcid, int size)
     {

@@ -56,7 +56,12 @@ internal sealed partial class Connection
                 Span<byte> packet = rest[..header.PacketLength];
                 offset += header.PacketLength;
 
-                var destination = new ConnectionId(packet.Slice(header.DestinationConnectionIdOffset, header.DestinationConnectionIdLength));
+                // Unknown versions may carry IDs of up to 255 bytes; such a packet is simply not ours.
+                if (!ConnectionId.TryCreate(packet.Slice(header.DestinationConnectionIdOffset, header.DestinationConnectionIdLength), out ConnectionId destination))
+                {
+                    continue;
+                }
+
                 if (offset == header.PacketLength)
                 {
                     firstDestination = destination;

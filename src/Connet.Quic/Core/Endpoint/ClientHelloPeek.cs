@@ -30,12 +30,29 @@ internal static class ClientHelloPeek
         }
     }
 
-    /// <summary>Opens the datagram's first packet and gathers its CRYPTO bytes contiguous from offset 0; returns their count.</summary>
+    /// <summary>
+    /// Whether the datagram's first packet is an Initial that authenticates under the keys its DCID implies: only then
+    /// is it worth connection state, so forged Initials cannot fill the accept backlog.
+    /// </summary>
+    public static bool IsAuthenticInitial(ReadOnlySpan<byte> datagram)
+    {
+        try
+        {
+            return DecryptFirstInitialCrypto(datagram, new byte[MaxCryptoBytes]) >= 0;
+        }
+        catch (QuicProtocolException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Opens the datagram's first packet and gathers its CRYPTO bytes contiguous from offset 0; returns their count, or -1 when it does not open.</summary>
     private static int DecryptFirstInitialCrypto(ReadOnlySpan<byte> datagram, Span<byte> crypto)
     {
-        if (!PacketParser.TryParse(datagram, 0, out PacketHeader header) || header.Type != PacketType.Initial || !header.IsVersionSupported)
+        if (!PacketParser.TryParse(datagram, 0, out PacketHeader header) || header.Type != PacketType.Initial || !header.IsVersionSupported
+            || header.DestinationConnectionIdLength > ConnectionId.MaxLength)
         {
-            return 0;
+            return -1;
         }
 
         byte[] packet = datagram[..header.PacketLength].ToArray();
@@ -48,7 +65,7 @@ internal static class ClientHelloPeek
         Span<byte> payload = packet.AsSpan(payloadOffset, packet.Length - payloadOffset - 16);
         if (!packetKey.TryOpen(PacketNumberCoding.Decode(null, truncated, packetNumberLength), packet.AsSpan(0, payloadOffset), payload, packet.AsSpan(packet.Length - 16)))
         {
-            return 0;
+            return -1;
         }
 
         return GatherCrypto(payload, crypto);

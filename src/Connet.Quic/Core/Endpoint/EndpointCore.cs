@@ -189,7 +189,8 @@ internal sealed class EndpointCore : IDisposable
         if (!_options.IsListening
             || datagram.Length < MinInitialDatagramLength
             || header.DestinationConnectionIdLength < MinClientDestinationIdLength
-            || _awaitingAccept.Count >= _options.AcceptBacklog)
+            || _awaitingAccept.Count >= _options.AcceptBacklog
+            || !ClientHelloPeek.IsAuthenticInitial(datagram))
         {
             return EndpointResult.Dropped;
         }
