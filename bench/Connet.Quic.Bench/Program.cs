@@ -8,13 +8,15 @@ double seconds = ReadOption(args, "--seconds", 5);
 double megabytes = ReadOption(args, "--megabytes", 1024);
 if (mode is not ("throughput" or "handshakes" or "micro" or "all"))
 {
-    Console.Error.WriteLine("usage: Connet.Quic.Bench [throughput|handshakes|micro|all] [--seconds N] [--megabytes N]");
+    Console.Error.WriteLine("usage: Connet.Quic.Bench [throughput|handshakes|micro|all] [--seconds N] [--megabytes N] [--allocations]");
     return 2;
 }
 
 if (mode is "throughput" or "all")
 {
+    using AllocationSampler? sampler = args.Contains("--allocations") ? new AllocationSampler() : null;
     await ThroughputBenchmark.RunAsync((long)(megabytes * 1024 * 1024), TimeSpan.FromSeconds(seconds));
+    sampler?.Print(top: 15);
 }
 
 if (mode is "handshakes" or "all")
