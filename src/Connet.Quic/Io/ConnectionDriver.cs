@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Threading.Channels;
 using Connet.Quic.Core;
@@ -19,9 +18,6 @@ internal sealed partial class ConnectionDriver
     private const int MaxDatagramsPerDrive = 32;
 
     private const int DatagramBufferSize = 1500;
-
-    /// <summary>Room for a full drive's datagrams, so a drive makes one segmented send per destination and size.</summary>
-    private const int SendBatchBufferSize = MaxDatagramsPerDrive * DatagramBufferSize;
 
     private readonly EndpointDriver _endpoint;
     private readonly ILogger _logger;
@@ -240,7 +236,7 @@ internal sealed partial class ConnectionDriver
         Instant now = _endpoint.Now;
 
         // Consecutive datagrams of one size to one peer go out together: one system call with UDP GSO.
-        byte[] batch = ArrayPool<byte>.Shared.Rent(SendBatchBufferSize);
+        byte[] batch = SendBatch.RentBuffer();
         var pending = new SendBatch(batch);
         try
         {
@@ -272,7 +268,7 @@ internal sealed partial class ConnectionDriver
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(batch);
+            SendBatch.ReturnBuffer(batch);
         }
 
         ArmTimer(connection.PollTimeout(), now);

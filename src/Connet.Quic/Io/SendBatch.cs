@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 
 namespace Connet.Quic.Io;
@@ -8,6 +9,14 @@ namespace Connet.Quic.Io;
 /// </summary>
 internal ref struct SendBatch(byte[] buffer)
 {
+    /// <summary>Room for a full drive of 1500-byte datagrams (32 of them) with space to spare.</summary>
+    public const int BufferSize = 48 * 1024;
+
+    private const int MaxPooledBuffers = 16;
+
+    // Not ArrayPool.Shared: it caches per thread, and each client endpoint's receive thread dies with its buffer.
+    private static readonly ConcurrentQueue<byte[]> Buffers = new();
+
     private readonly byte[] _buffer = buffer;
     private IPEndPoint? _destination;
     private int _segmentSize;
@@ -15,6 +24,16 @@ internal ref struct SendBatch(byte[] buffer)
 
     /// <summary>Bytes queued; the next datagram is written right after them.</summary>
     public int Length { get; private set; }
+
+    public static byte[] RentBuffer() => Buffers.TryDequeue(out byte[]? buffer) ? buffer : new byte[BufferSize];
+
+    public static void ReturnBuffer(byte[] buffer)
+    {
+        if (Buffers.Count < MaxPooledBuffers)
+        {
+            Buffers.Enqueue(buffer);
+        }
+    }
 
     /// <summary>Takes the <paramref name="length"/> bytes just written at <see cref="Length"/> into the batch.</summary>
     public void Add(EndpointDriver endpoint, int length, IPEndPoint destination)

@@ -209,8 +209,23 @@ internal sealed class UdpSocket : IDisposable
         while (!_disposed)
         {
             from.Size = addressCapacity;
-            int received = LinuxUdp.Receive(
-                _socket.SafeHandle, buffer, from.Buffer.Span, out int addressLength, out int segmentSize, wait: batched == 0);
+            int received;
+            int addressLength;
+            int segmentSize;
+            try
+            {
+                received = LinuxUdp.Receive(_socket.SafeHandle, buffer, from.Buffer.Span, out addressLength, out segmentSize, wait: batched == 0);
+            }
+            catch (ObjectDisposedException exception)
+            {
+                if (!_disposed)
+                {
+                    receiver.OnSocketFailed(exception);
+                }
+
+                return;
+            }
+
             if (received < 0)
             {
                 int error = -received;
