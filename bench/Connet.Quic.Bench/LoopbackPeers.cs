@@ -23,6 +23,7 @@ internal sealed class LoopbackPeers : IDisposable
             DefaultCloseErrorCode = 0,
             DefaultStreamErrorCode = 0,
             MaxInboundBidirectionalStreams = 16,
+            InitialReceiveWindowSizes = ReceiveWindows(),
         },
         ApplicationProtocols = [Alpn],
         ListenBacklog = 64,
@@ -41,6 +42,19 @@ internal sealed class LoopbackPeers : IDisposable
         DefaultStreamErrorCode = 0,
         MaxInboundBidirectionalStreams = 16,
     };
+
+    /// <summary>BENCH_STREAM_WINDOW_MIB overrides the stream receive window, to see whether flow control limits a run.</summary>
+    private static QuicReceiveWindowSizes ReceiveWindows()
+    {
+        var windows = new QuicReceiveWindowSizes();
+        if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_STREAM_WINDOW_MIB"), out int mebibytes))
+        {
+            windows.Stream = mebibytes * 1024L * 1024;
+            windows.Connection = Math.Max(windows.Connection, 2 * windows.Stream);
+        }
+
+        return windows;
+    }
 
     private static X509Certificate2 CreateCertificate()
     {
