@@ -138,9 +138,16 @@ internal sealed class UdpSocket : IDisposable
             return false;
         }
 
-        // EIO/EINVAL/EOPNOTSUPP and friends: this socket cannot segment. Stop trying and send these one by one.
-        _segmentationEnabled = false;
-        return SendEach(datagrams, segmentSize, remote);
+        if (error is LinuxErrorIo or LinuxErrorInvalid or LinuxErrorNoProtocolOption or LinuxErrorNotSupported)
+        {
+            // This socket (kernel, device) cannot segment: stop trying, and send these one by one.
+            _segmentationEnabled = false;
+            return SendEach(datagrams, segmentSize, remote);
+        }
+
+        // Unreachable, not permitted and the like: the same as for a single datagram.
+        QuicLog.SendFailed(_logger, remote, SocketError.SocketError);
+        return false;
     }
 
     public void Dispose()
@@ -158,6 +165,10 @@ internal sealed class UdpSocket : IDisposable
         }
     }
 
+    private const int LinuxErrorIo = 5;
+    private const int LinuxErrorInvalid = 22;
+    private const int LinuxErrorNoProtocolOption = 92;
+    private const int LinuxErrorNotSupported = 95;
     private const int LinuxErrorNoBuffers = 105;
 
     private bool SendEach(ReadOnlySpan<byte> datagrams, int segmentSize, IPEndPoint remote)
