@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace Connet.Quic.Io;
@@ -46,6 +47,8 @@ internal sealed partial class ConnectionDriver
         }
     }
 
+    // Pooled builders: these run once per read or write, and a box per call was most of the data path's garbage.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadAsync(StreamState stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)
@@ -90,6 +93,7 @@ internal sealed partial class ConnectionDriver
     /// Queues all of <paramref name="data"/>, waiting for send buffer space as needed; with <paramref name="fin"/> the
     /// FIN goes with the last byte (or alone for empty data).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(StreamState stream, ReadOnlyMemory<byte> data, bool fin, CancellationToken cancellationToken)
     {
         while (true)

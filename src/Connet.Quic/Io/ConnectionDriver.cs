@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Threading.Channels;
 using Connet.Quic.Core;
@@ -34,6 +33,7 @@ internal sealed partial class ConnectionDriver
     private Instant _armedTimeout = Instant.Never;
     private bool _drained;
     private bool _driveScheduled;
+    private bool _deferredDrive;
 
     public ConnectionDriver(EndpointDriver endpoint, ConnectionHandle handle, IPEndPoint remote, bool isClient)
     {
@@ -119,6 +119,45 @@ internal sealed partial class ConnectionDriver
         }
     }
 
+    /// <summary>
+    /// Feeds a datagram without draining the outputs, so a burst of datagrams gets one drive (one ACK, one batch of
+    /// sends). Returns true when the caller must call <see cref="DriveDeferred"/> (once, however many datagrams).
+    /// </summary>
+    public bool HandleDatagramDeferringDrive(Instant now, IPEndPoint remote, Span<byte> datagram)
+    {
+        lock (Lock)
+        {
+            if (_connection is null || _drained)
+            {
+                return false;
+            }
+
+            try
+            {
+                _connection.HandleDatagram(now, remote, datagram);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                FailFromCore(exception);
+                return false;
+            }
+
+            bool first = !_deferredDrive;
+            _deferredDrive = true;
+            return first;
+        }
+    }
+
+    /// <summary>Drains the outputs of the datagrams fed by <see cref="HandleDatagramDeferringDrive"/>.</summary>
+    public void DriveDeferred()
+    {
+        lock (Lock)
+        {
+            _deferredDrive = false;
+            GuardedDrive();
+        }
+    }
+
     /// <summary>Ends everything with <paramref name="exception"/> and stops feeding the core (its endpoint is gone).</summary>
     public void Abort(QuicException exception)
     {
@@ -195,7 +234,10 @@ internal sealed partial class ConnectionDriver
         }
 
         Instant now = _endpoint.Now;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(DatagramBufferSize);
+
+        // Consecutive datagrams of one size to one peer go out together: one system call with UDP GSO.
+        byte[] batch = SendBatch.RentBuffer();
+        var pending = new SendBatch(batch);
         try
         {
             for (int sent = 0; ; sent++)
@@ -206,7 +248,12 @@ internal sealed partial class ConnectionDriver
                     break;
                 }
 
-                int length = connection.PollTransmit(now, buffer, out IPEndPoint destination);
+                if (batch.Length - pending.Length < DatagramBufferSize)
+                {
+                    pending.Flush(_endpoint);
+                }
+
+                int length = connection.PollTransmit(now, batch.AsSpan(pending.Length, DatagramBufferSize), out IPEndPoint destination);
                 if (length == 0)
                 {
                     break;
@@ -214,12 +261,14 @@ internal sealed partial class ConnectionDriver
 
                 // Routes first: the peer may answer a freshly issued connection ID before this method returns.
                 DrainEndpointEvents(connection);
-                _endpoint.Send(buffer.AsSpan(0, length), destination);
+                pending.Add(_endpoint, length, destination);
             }
+
+            pending.Flush(_endpoint);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            SendBatch.ReturnBuffer(batch);
         }
 
         ArmTimer(connection.PollTimeout(), now);

@@ -32,6 +32,9 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
         new BoundedChannelOptions(QuicDefaults.RawDatagramQueueLength) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true });
 
     private readonly CancellationTokenSource _disposing = new();
+
+    // Receive thread only: connections that took datagrams in this receive batch and still have to drive.
+    private readonly List<ConnectionDriver> _awaitingDrive = [];
     private int _disposed;
 
     public EndpointDriver(QuicEndpointOptions options)
@@ -96,7 +99,11 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
         switch (result.Kind)
         {
             case EndpointResultKind.Routed:
-                driver?.HandleDatagram(now, remote, datagram);
+                if (driver is not null && driver.HandleDatagramDeferringDrive(now, remote, datagram))
+                {
+                    _awaitingDrive.Add(driver);
+                }
+
                 break;
             case EndpointResultKind.NewConnection:
                 StartServerConnection(result, remote, datagram, now);
@@ -116,6 +123,16 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
         }
     }
 
+    public void OnReceiveBatchCompleted()
+    {
+        foreach (ConnectionDriver driver in _awaitingDrive)
+        {
+            driver.DriveDeferred();
+        }
+
+        _awaitingDrive.Clear();
+    }
+
     public void OnSocketFailed(Exception exception)
     {
         QuicLog.SocketFailed(Logger, LocalEndPoint, exception);
@@ -123,6 +140,10 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
     }
 
     public void Send(ReadOnlySpan<byte> datagram, IPEndPoint remote) => _socket.Send(datagram, remote);
+
+    /// <inheritdoc cref="UdpSocket.SendSegments"/>
+    public void SendSegments(ReadOnlySpan<byte> datagrams, int segmentSize, IPEndPoint remote) =>
+        _socket.SendSegments(datagrams, segmentSize, remote);
 
     public void SendRaw(ReadOnlySpan<byte> datagram, IPEndPoint remote)
     {
