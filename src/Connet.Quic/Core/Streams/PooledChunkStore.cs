@@ -11,6 +11,10 @@ internal sealed class PooledChunkStore
 {
     public const int ChunkSize = 4096;
 
+    // Chunks are rented on the sending thread and returned on whichever thread processes the ACK; the shared pool's
+    // per-thread caches then miss almost every time, so stream data gets a pool of its own (up to 16 MiB kept).
+    private static readonly ArrayPool<byte> ChunkPool = ArrayPool<byte>.Create(ChunkSize, 4096);
+
     private readonly List<byte[]?> _chunks = [];
 
     // _chunks[_head] holds chunk number _baseChunk; slots before _head were released and await compaction.
@@ -33,7 +37,7 @@ internal sealed class PooledChunkStore
             byte[]? chunk = _chunks[slot];
             if (chunk is null)
             {
-                chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                chunk = ChunkPool.Rent(ChunkSize);
                 _chunks[slot] = chunk;
                 RentedChunkCount++;
             }
@@ -114,7 +118,7 @@ internal sealed class PooledChunkStore
         byte[]? chunk = _chunks[slot];
         if (chunk is not null)
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            ChunkPool.Return(chunk);
             _chunks[slot] = null;
             RentedChunkCount--;
         }
