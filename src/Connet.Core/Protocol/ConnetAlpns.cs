@@ -22,7 +22,8 @@ public enum ConnetConnectionKind
 /// <summary>One ALPN protocol name and the wire version it implies.</summary>
 public sealed record ConnetAlpn(string Name, WireVersion WireVersion)
 {
-    public SslApplicationProtocol ApplicationProtocol { get; } = new(Name);
+    // Computed, not stored, so a `with { Name = … }` copy cannot carry a stale protocol.
+    public SslApplicationProtocol ApplicationProtocol => new(Name);
 
     public override string ToString() => Name;
 }

@@ -53,8 +53,13 @@ public class MessageFramingTests
         yield return relay;
         yield return new ControlRelaysWire.AuthenticateReq
         {
-            Token = "relay-token", Addresses = { hostPort }, ReconnectToken = Certificate, BuildVersion = "0.16.0", Metadata = "r",
-            ServerCertificate = Certificate, RelayAuthenticationKey = ByteString.CopyFrom(new byte[32]),
+            Token = "relay-token",
+            Addresses = { hostPort },
+            ReconnectToken = Certificate,
+            BuildVersion = "0.16.0",
+            Metadata = "r",
+            ServerCertificate = Certificate,
+            RelayAuthenticationKey = ByteString.CopyFrom(new byte[32]),
         };
         yield return new ControlRelaysWire.AuthenticateResp { Error = error, ControlId = "control-1", ReconnectToken = Certificate, ControlAuthenticationKey = ByteString.CopyFrom(new byte[32]) };
         yield return new ControlRelaysWire.ClientAuthentication { Endpoint = endpoint, Role = Role.Source, CertificateKey = "0123456789abcdefghijklmnopqrstuv" };

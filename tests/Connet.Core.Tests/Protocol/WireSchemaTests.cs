@@ -34,8 +34,13 @@ public class WireSchemaTests
         ["connet.control.Relay"] = new() { ["id"] = 1, ["addresses"] = 2, ["server_certificate"] = 3, ["authentication"] = 4, ["metadata"] = 5 },
         ["connet.control_relays.AuthenticateReq"] = new()
         {
-            ["token"] = 1, ["addresses"] = 5, ["reconnect_token"] = 3, ["build_version"] = 4, ["metadata"] = 6,
-            ["server_certificate"] = 7, ["relay_authentication_key"] = 8,
+            ["token"] = 1,
+            ["addresses"] = 5,
+            ["reconnect_token"] = 3,
+            ["build_version"] = 4,
+            ["metadata"] = 6,
+            ["server_certificate"] = 7,
+            ["relay_authentication_key"] = 8,
         },
         ["connet.control_relays.AuthenticateResp"] = new() { ["error"] = 1, ["control_id"] = 2, ["reconnect_token"] = 3, ["control_authentication_key"] = 4 },
         ["connet.control_relays.ClientAuthentication"] = new() { ["endpoint"] = 1, ["role"] = 2, ["certificate_key"] = 3 },
