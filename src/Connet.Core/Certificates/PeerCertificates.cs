@@ -92,22 +92,52 @@ public sealed class PeerCertificates : IDisposable
     }
 
     /// <summary>
-    /// Chain policy that trusts exactly <paramref name="pinnedLeaf"/> (connet pins the leaf as its only root) for
-    /// <paramref name="purpose"/> (<see cref="ServerAuthentication"/> or <see cref="ClientAuthentication"/>).
+    /// connet's leaf pinning (the peer's exact leaf DER is its only trust anchor): true when <paramref name="presented"/>
+    /// is byte-for-byte <paramref name="pinned"/>, is within its validity period at <paramref name="verificationTime"/>
+    /// (default now) and carries the EKU <paramref name="purpose"/> (<see cref="ServerAuthentication"/> or
+    /// <see cref="ClientAuthentication"/>). Use it from an SslStream certificate validation callback.
     /// </summary>
-    public static X509ChainPolicy CreatePinningPolicy(X509Certificate2 pinnedLeaf, Oid purpose)
+    /// <remarks>
+    /// Go's x509 accepts a chain of one when the leaf itself is in RootCAs. .NET on Linux does not: a non-self-signed
+    /// certificate in <see cref="X509ChainPolicy.CustomTrustStore"/> still yields PartialChain. So the pin is the DER
+    /// comparison, and the chain is built only to check time and usage, with the unknown-CA status allowed.
+    /// </remarks>
+    public static bool VerifyPinned(
+        X509Certificate2 presented,
+        X509Certificate2 pinned,
+        Oid purpose,
+        out string? failure,
+        DateTime? verificationTime = null)
     {
-        ArgumentNullException.ThrowIfNull(pinnedLeaf);
+        ArgumentNullException.ThrowIfNull(presented);
+        ArgumentNullException.ThrowIfNull(pinned);
         ArgumentNullException.ThrowIfNull(purpose);
-        var policy = new X509ChainPolicy
+        if (!presented.RawDataMemory.Span.SequenceEqual(pinned.RawDataMemory.Span))
         {
-            TrustMode = X509ChainTrustMode.CustomRootTrust,
-            RevocationMode = X509RevocationMode.NoCheck,
-            DisableCertificateDownloads = true,
-        };
-        policy.CustomTrustStore.Add(pinnedLeaf);
-        policy.ApplicationPolicy.Add(purpose);
-        return policy;
+            failure = $"certificate {CertificateKey.Compute(presented.RawData)} is not the pinned {CertificateKey.Compute(pinned.RawData)}";
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(pinned);
+        chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.ApplicationPolicy.Add(purpose);
+        if (verificationTime is { } time)
+        {
+            chain.ChainPolicy.VerificationTime = time;
+        }
+
+        if (!chain.Build(presented))
+        {
+            failure = string.Join("; ", chain.ChainStatus.Select(status => $"{status.Status}: {status.StatusInformation.Trim()}"));
+            return false;
+        }
+
+        failure = null;
+        return true;
     }
 
     public void Dispose()
