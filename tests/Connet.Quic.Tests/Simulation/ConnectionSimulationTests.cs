@@ -281,6 +281,26 @@ public class ConnectionSimulationTests
         Assert.Equal(net.ServerAddress, net.Client.RemoteEndPoint);
     }
 
+    [Theory]
+    [InlineData(1500, 1452)]
+    [InlineData(1300, 1200)]
+    public void The_datagram_size_grows_only_when_the_path_carries_the_probe(int pathMtu, int expected)
+    {
+        using var net = new SimulatedNetwork(seed: 17) { PathMtu = pathMtu };
+        Handshake(net);
+        Assert.True(net.Client.TryOpenStream(true, out long id));
+        byte[] payload = Payload(256 * 1024, 17);
+        var pump = new StreamPump(net.Client, net.Server!, id, payload, net.ServerEvents);
+        Assert.True(net.RunUntil(() =>
+        {
+            pump.Pump();
+            return pump.Done;
+        }));
+
+        Assert.Equal(payload, pump.Received);
+        Assert.Equal(expected, net.Client.MaxDatagramSize);
+    }
+
     private static bool CarriesHandshakePacket(byte[] datagram)
     {
         int offset = 0;

@@ -59,6 +59,9 @@ internal sealed class SimulatedNetwork : IDisposable
 
     public long DatagramsDelivered { get; private set; }
 
+    /// <summary>Datagrams larger than this are dropped, as by a link with a smaller MTU.</summary>
+    public int PathMtu { get; set; } = 1500;
+
     /// <summary>Drops the client datagrams it returns true for, before any random loss (targeted reordering and loss).</summary>
     public Func<byte[], bool>? DropClientDatagram { get; set; }
 
@@ -186,7 +189,7 @@ internal sealed class SimulatedNetwork : IDisposable
                 break;
             }
 
-            if (_random.NextDouble() < LossRate)
+            if (_random.NextDouble() < LossRate || length > PathMtu)
             {
                 continue;
             }

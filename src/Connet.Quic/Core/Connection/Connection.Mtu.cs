@@ -39,6 +39,9 @@ internal sealed partial class Connection
 
     private void OnMtuProbeLost() => _mtuProbe = MtuProbeState.Done;
 
+    private static bool IsMtuProbe(SentPacket record) =>
+        record.Frames.Count > 0 && record.Frames[0] is { Kind: SentFrameKind.Ping, Value: MtuProbeMarker };
+
     private enum MtuProbeState
     {
         NotStarted,

@@ -117,6 +117,9 @@ internal sealed partial class Connection
 
         if (!open.IsOpen)
         {
+            // Nothing left to send although the window had room: acknowledgements now say nothing about the
+            // path's capacity, so they must not grow the window (RFC 9002 §7.8).
+            _congestion.IsApplicationLimited = !paced && _congestion.CanSend(limit);
             return 0;
         }
 
@@ -397,7 +400,8 @@ internal sealed partial class Connection
         record.Level = open.Level;
         record.TimeSent = now;
         record.Size = packetLength;
-        record.InFlight = record.AckEliciting || padded > open.PayloadEnd;
+        // A PMTU probe is left out of bytes in flight so its loss is no congestion signal (RFC 9000 §14.4).
+        record.InFlight = (record.AckEliciting || padded > open.PayloadEnd) && !IsMtuProbe(record);
         if (record.AckEliciting)
         {
             _lastAckElicitingSent = now;
