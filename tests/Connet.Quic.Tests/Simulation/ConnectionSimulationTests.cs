@@ -301,6 +301,30 @@ public class ConnectionSimulationTests
         Assert.Equal(expected, net.Client.MaxDatagramSize);
     }
 
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    [InlineData(23)]
+    public void A_rebinding_over_a_lossy_path_still_validates_and_keeps_the_data(int seed)
+    {
+        using var net = new SimulatedNetwork(seed) { LossRate = 0.15 };
+        Handshake(net);
+        net.RunFor(TimeSpan.FromMilliseconds(300));
+        Assert.True(net.Client.TryOpenStream(true, out long id));
+        net.ClientAddress = new IPEndPoint(IPAddress.Parse("198.18.0.1"), 40002);
+        byte[] payload = Payload(512 * 1024, seed);
+        var upload = new StreamPump(net.Client, net.Server!, id, payload, net.ServerEvents);
+
+        Assert.True(net.RunUntil(() =>
+        {
+            upload.Pump();
+            return upload.Done;
+        }));
+
+        Assert.Equal(payload, upload.Received);
+        Assert.Equal(net.ClientAddress, net.Server!.RemoteEndPoint);
+    }
+
     private static bool CarriesHandshakePacket(byte[] datagram)
     {
         int offset = 0;

@@ -47,7 +47,10 @@ internal sealed partial class Connection
     {
         _path.ChallengeData = _random.NextUInt64();
         _path.ChallengePending = true;
-        _path.ValidationDeadline = now + (3 * Max(_rtt.ProbeTimeout(TimeSpan.Zero), TimeSpan.FromMilliseconds(200)));
+
+        // RFC 9000 §8.2.4: give up after max(3 PTO, 6 initial RTTs); a lost challenge is sent again meanwhile.
+        _path.ValidationDeadline = now + Max(3 * _rtt.ProbeTimeout(TimeSpan.Zero), 6 * TimeSpan.FromMilliseconds(333));
+        _path.ChallengeResendAt = now + _rtt.ProbeTimeout(TimeSpan.Zero);
         PathValidations++;
     }
 
@@ -66,6 +69,7 @@ internal sealed partial class Connection
             _path.ChallengeData = null;
             _path.ChallengePending = false;
             _path.ValidationDeadline = Instant.Never;
+            _path.ChallengeResendAt = Instant.Never;
             _previousPath = null;
             if (_path.NewNetwork)
             {
@@ -74,6 +78,12 @@ internal sealed partial class Connection
                 _congestion.ResetForNewPath();
             }
         }
+    }
+
+    private void OnChallengeResendDue(Instant now)
+    {
+        _path.ChallengePending = true;
+        _path.ChallengeResendAt = now + (2 * _rtt.ProbeTimeout(TimeSpan.Zero));
     }
 
     private void OnPathValidationTimeout()
@@ -87,6 +97,7 @@ internal sealed partial class Connection
         else
         {
             _path.ValidationDeadline = Instant.Never;
+            _path.ChallengeResendAt = Instant.Never;
             _path.ChallengeData = null;
         }
     }
@@ -109,6 +120,8 @@ internal sealed partial class Connection
         public bool ChallengePending { get; set; }
 
         public Instant ValidationDeadline { get; set; } = Instant.Never;
+
+        public Instant ChallengeResendAt { get; set; } = Instant.Never;
 
         /// <summary>The peer's IP address changed, not just its port: congestion state starts over once validated.</summary>
         public bool NewNetwork { get; init; }

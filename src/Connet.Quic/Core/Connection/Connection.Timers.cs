@@ -41,6 +41,7 @@ internal sealed partial class Connection
         Instant next = Instant.Min(IdleDeadline, _handshakeDeadline);
         next = Instant.Min(next, _loss.LossDetectionDeadline);
         next = Instant.Min(next, _path.ValidationDeadline);
+        next = Instant.Min(next, _path.ChallengeResendAt);
         next = Instant.Min(next, _pacingDeadline);
         if (_oneRtt is not null)
         {
@@ -100,6 +101,10 @@ internal sealed partial class Connection
         if (now >= _path.ValidationDeadline)
         {
             OnPathValidationTimeout();
+        }
+        else if (now >= _path.ChallengeResendAt)
+        {
+            OnChallengeResendDue(now);
         }
 
         if (now >= _loss.LossDetectionDeadline)
