@@ -10,9 +10,10 @@ internal sealed partial class Connection
 {
     private PathState _path;
     private PathState? _previousPath;
-    private ulong? _pathResponseToSend;
-    private IPEndPoint? _pathResponseDestination;
-    private long _pathResponseBudget;
+    /// <summary>Challenges arriving faster than we send are each answered (§8.2.2), up to a small bound.</summary>
+    private const int MaxPendingPathResponses = 4;
+
+    private readonly Queue<PendingPathResponse> _pathResponses = new();
 
     internal int PathValidations { get; private set; }
 
@@ -56,9 +57,11 @@ internal sealed partial class Connection
 
     private void OnPathChallenge(ulong data, IPEndPoint from, int datagramLength)
     {
-        _pathResponseToSend = data;
-        _pathResponseDestination = from;
-        _pathResponseBudget = 3L * datagramLength;
+        if (_pathResponses.Count < MaxPendingPathResponses)
+        {
+            // An unvalidated address gets at most three times what it sent us (§8.2.2 with §8.1's limit).
+            _pathResponses.Enqueue(new PendingPathResponse(data, from, 3L * datagramLength));
+        }
     }
 
     private void OnPathResponse(ulong data)
@@ -126,4 +129,6 @@ internal sealed partial class Connection
         /// <summary>The peer's IP address changed, not just its port: congestion state starts over once validated.</summary>
         public bool NewNetwork { get; init; }
     }
+
+    private readonly record struct PendingPathResponse(ulong Data, IPEndPoint Destination, long Budget);
 }

@@ -56,10 +56,11 @@ internal sealed partial class Connection
             return _sendConnectionClose ? WriteClosePacket(now, buffer[..limit]) : 0;
         }
 
-        if (_pathResponseToSend is not null && _pathResponseDestination is { } probeDestination && !probeDestination.Equals(_path.Remote))
+        if (_pathResponses.TryPeek(out PendingPathResponse elsewhere) && !elsewhere.Destination.Equals(_path.Remote))
         {
-            destination = probeDestination;
-            return WritePathResponseDatagram(now, buffer[..limit]);
+            _pathResponses.Dequeue();
+            destination = elsewhere.Destination;
+            return WritePathResponseDatagram(now, buffer[..limit], elsewhere);
         }
 
         if (MtuProbeDue && _congestion.CanSend(MtuProbeSize))
@@ -286,11 +287,11 @@ internal sealed partial class Connection
             wrote = true;
         }
 
-        if (_pathResponseToSend is { } response && writer.Remaining >= 9)
+        while (writer.Remaining >= 9 && _pathResponses.TryPeek(out PendingPathResponse response) && response.Destination.Equals(_path.Remote))
         {
-            new PathResponseFrame(response).Encode(ref writer);
+            _pathResponses.Dequeue();
+            new PathResponseFrame(response.Data).Encode(ref writer);
             record.Frames.Add(new SentFrame(SentFrameKind.Ping));
-            _pathResponseToSend = null;
             _pathFrameWritten = true;
             wrote = true;
         }
@@ -485,10 +486,9 @@ internal sealed partial class Connection
         return false;
     }
 
-    private int WritePathResponseDatagram(Instant now, Span<byte> buffer)
+    private int WritePathResponseDatagram(Instant now, Span<byte> buffer, PendingPathResponse response)
     {
-        ulong data = _pathResponseToSend!.Value;
-        _pathResponseToSend = null;
+        ulong data = response.Data;
         if (_oneRtt is null)
         {
             return 0;
@@ -496,7 +496,7 @@ internal sealed partial class Connection
 
         // Padded to 1200 bytes to prove the path carries full-size datagrams (RFC 9000 §8.2.2), but never beyond
         // three times what that unvalidated address sent us.
-        int size = (int)Math.Min(Math.Min(buffer.Length, MinimumDatagramSize), _pathResponseBudget);
+        int size = (int)Math.Min(Math.Min(buffer.Length, MinimumDatagramSize), response.Budget);
         return WriteSingleFramePacket(now, EncryptionLevel.OneRtt, buffer[..size], 0, (ref SpanWriter w) => new PathResponseFrame(data).Encode(ref w), size);
     }
 
