@@ -43,6 +43,7 @@ internal sealed class UdpSocket : IDisposable
             }
 
             TrySetBufferSizes();
+            TrySetDontFragment();
             _socket.Bind(localEndPoint);
         }
         catch
@@ -180,6 +181,27 @@ internal sealed class UdpSocket : IDisposable
         }
 
         return allSent;
+    }
+
+    /// <summary>
+    /// QUIC datagrams must not be fragmented (RFC 9000 §14): a PMTU probe that does not fit must be lost, not split,
+    /// or its acknowledgement would claim a size the path cannot carry whole.
+    /// </summary>
+    private void TrySetDontFragment()
+    {
+        if (_socket.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return;
+        }
+
+        try
+        {
+            _socket.DontFragment = true;
+        }
+        catch (SocketException)
+        {
+            // Not every platform lets us choose; the probe then proves less, which is all we lose.
+        }
     }
 
     private void TrySetBufferSizes()
