@@ -238,4 +238,41 @@ public sealed class ControlServerTests
         await client.WaitForCloseAsync();
         Assert.Empty(server.GetStatus().Clients);
     }
+
+    [Fact]
+    public async Task AbortedAnnounceStream_WithdrawsThePeerAndKeepsTheClient()
+    {
+        await using var server = await ControlTestKit.StartAsync(ControlTestKit.Options());
+        var ingress = server.ClientIngressEndPoints[0];
+        var (destination, _) = await ControlTestClient.ConnectAndAuthenticateAsync(ingress);
+        var (source, _) = await ControlTestClient.ConnectAndAuthenticateAsync(ingress);
+        await using var d1 = destination;
+        await using var d2 = source;
+        await using var sourceStream = await source.AnnounceAsync("api", Role.Source, ControlTestKit.PeerWithDirect(1101));
+        await using (var destinationStream = await destination.AnnounceAsync("api", Role.Destination, ControlTestKit.PeerWithDirect(1201)))
+        {
+            await ControlTestClient.ReadAnnounceUntilAsync(sourceStream, update => update.Peers.Count == 1);
+            destinationStream.Abort(QuicAbortDirection.Both, 0);
+        }
+
+        await ControlTestClient.ReadAnnounceUntilAsync(sourceStream, update => update.Peers.Count == 0);
+
+        // The destination's connection still works: it can announce again and is seen again.
+        await using var again = await destination.AnnounceAsync("api", Role.Destination, ControlTestKit.PeerWithDirect(1202));
+        await ControlTestClient.ReadAnnounceUntilAsync(sourceStream, update => update.Peers.Count == 1 && update.Peers[0].Peer.Directs[0].Port == 1202);
+    }
+
+    [Fact]
+    public async Task LegacyAlpn_UsesTheEightBytePrefix()
+    {
+        await using var server = await ControlTestKit.StartAsync(ControlTestKit.Options());
+        await using var client = await ControlTestClient.ConnectAsync(server.ClientIngressEndPoints[0], legacyOnly: true);
+        Assert.Equal(ConnetAlpns.ClientToControlLegacy, client.Connection.NegotiatedApplicationProtocol.ToString());
+
+        var response = await client.AuthenticateAsync(ControlTestKit.GoodToken);
+        Assert.Null(response.Error);
+        await using var stream = await client.AnnounceAsync("legacy", Role.Destination, ControlTestKit.PeerWithDirect(1301));
+        var announce = await ControlTestClient.ReadResponseAsync(stream, WireVersion.Legacy);
+        Assert.NotNull(announce.Announce);
+    }
 }

@@ -55,11 +55,18 @@ internal sealed class ControlTestClient : IAsyncDisposable
 {
     private const WireVersion Version = WireVersion.Current;
 
-    private ControlTestClient(QuicConnection connection) => Connection = connection;
+    private ControlTestClient(QuicConnection connection, WireVersion wireVersion)
+    {
+        Connection = connection;
+        WireVersion = wireVersion;
+    }
 
     public QuicConnection Connection { get; }
 
-    public static async Task<ControlTestClient> ConnectAsync(IPEndPoint server, TimeSpan? handshakeTimeout = null)
+    /// <summary>The framing of this connection: Current unless it offered only the legacy ALPN.</summary>
+    public WireVersion WireVersion { get; }
+
+    public static async Task<ControlTestClient> ConnectAsync(IPEndPoint server, TimeSpan? handshakeTimeout = null, bool legacyOnly = false)
     {
         var expected = ControlTestKit.ServerCertificate.GetCertHashString(HashAlgorithmName.SHA256);
         var connection = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
@@ -69,7 +76,9 @@ internal sealed class ControlTestClient : IAsyncDisposable
             ClientAuthenticationOptions = new SslClientAuthenticationOptions
             {
                 TargetHost = "control.connet.test",
-                ApplicationProtocols = ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.ClientToControl),
+                ApplicationProtocols = legacyOnly
+                    ? [new SslApplicationProtocol(ConnetAlpns.ClientToControlLegacy)]
+                    : ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.ClientToControl),
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                     certificate is not null && certificate.GetCertHashString(HashAlgorithmName.SHA256) == expected,
             },
@@ -79,7 +88,7 @@ internal sealed class ControlTestClient : IAsyncDisposable
             IdleTimeout = TimeSpan.FromSeconds(20),
             MaxInboundBidirectionalStreams = 0,
         }).AsTask().WaitAsync(ControlTestKit.Guard);
-        return new ControlTestClient(connection);
+        return new ControlTestClient(connection, legacyOnly ? WireVersion.Legacy : WireVersion.Current);
     }
 
     /// <summary>Connects and authenticates with <paramref name="token"/>; returns the client and the server's answer.</summary>
@@ -100,9 +109,9 @@ internal sealed class ControlTestClient : IAsyncDisposable
             ReconnectToken = reconnectToken ?? ByteString.Empty,
             BuildVersion = "test",
             Metadata = "test-client",
-        }, Version);
+        }, WireVersion);
         stream.CompleteWrites();
-        var response = await MessageFraming.ReadAsync<AuthenticateResp>(stream, Version).AsTask().WaitAsync(ControlTestKit.Guard);
+        var response = await MessageFraming.ReadAsync<AuthenticateResp>(stream, WireVersion).AsTask().WaitAsync(ControlTestKit.Guard);
         return response ?? throw new InvalidOperationException("The server ended the authentication stream without answering.");
     }
 
@@ -110,7 +119,7 @@ internal sealed class ControlTestClient : IAsyncDisposable
     public async Task<QuicStream> OpenRequestStreamAsync(Request request)
     {
         var stream = await Connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional).AsTask().WaitAsync(ControlTestKit.Guard);
-        await MessageFraming.WriteAsync(stream, request, Version);
+        await MessageFraming.WriteAsync(stream, request, WireVersion);
         return stream;
     }
 
@@ -122,9 +131,9 @@ internal sealed class ControlTestClient : IAsyncDisposable
         Announce = new Request.Types.Announce { Endpoint = new Endpoint { Name = endpoint }, Role = role, Peer = peer },
     };
 
-    public static async Task<Response> ReadResponseAsync(QuicStream stream)
+    public static async Task<Response> ReadResponseAsync(QuicStream stream, WireVersion version = Version)
     {
-        var response = await MessageFraming.ReadAsync<Response>(stream, Version).AsTask().WaitAsync(ControlTestKit.Guard);
+        var response = await MessageFraming.ReadAsync<Response>(stream, version).AsTask().WaitAsync(ControlTestKit.Guard);
         return response ?? throw new InvalidOperationException("The server ended the stream without a response.");
     }
 

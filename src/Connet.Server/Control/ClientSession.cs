@@ -177,7 +177,7 @@ internal sealed class ClientSession
                 await RespondErrorAsync(stream, ConnetErrorCode.RequestUnknown, "request has neither announce nor relay", sessionEnd.Token).ConfigureAwait(false);
             }
         }
-        catch (ConnetProtocolException broken) when (broken.Code == ConnetErrorCode.Unknown)
+        catch (ConnetProtocolException broken) when (IsFramingViolation(broken))
         {
             // A framing violation (garbage, an oversized length, a truncated frame): nothing more on this
             // connection can be trusted, so the client goes, with an error code that says it was its fault.
@@ -226,6 +226,11 @@ internal sealed class ClientSession
             // The client ended the stream: it no longer offers this endpoint.
             withdraw = true;
         }
+        catch (ConnetProtocolException aborted) when (IsStreamAbort(aborted))
+        {
+            // Aborting the stream withdraws the announcement just as ending it does; the connection lives on.
+            withdraw = true;
+        }
         finally
         {
             await streamEnd.CancelAsync().ConfigureAwait(false);
@@ -242,7 +247,7 @@ internal sealed class ClientSession
             if (withdraw)
             {
                 _shared.Directory.Withdraw(key);
-                stream.CompleteWrites();
+                TryCompleteWrites(stream);
             }
         }
     }
@@ -332,6 +337,28 @@ internal sealed class ClientSession
         catch (Exception failed) when (failed is QuicException or TimeoutException or ObjectDisposedException or OperationCanceledException)
         {
             // Already closed or unresponsive: disposal abandons it.
+        }
+    }
+
+    /// <summary>
+    /// A local framing violation (garbage, an oversized length, a truncated frame), as opposed to the peer
+    /// aborting with an application code, which <see cref="MessageFraming"/> reports with the same exception type.
+    /// </summary>
+    private static bool IsFramingViolation(ConnetProtocolException exception) =>
+        exception.Code == ConnetErrorCode.Unknown && exception.InnerException is not QuicException;
+
+    private static bool IsStreamAbort(ConnetProtocolException exception) =>
+        exception.InnerException is QuicException { QuicError: QuicError.StreamAborted };
+
+    private static void TryCompleteWrites(QuicStream stream)
+    {
+        try
+        {
+            stream.CompleteWrites();
+        }
+        catch (Exception gone) when (gone is QuicException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The peer stopped reading or the stream is already gone: nothing left to finish.
         }
     }
 

@@ -173,15 +173,15 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
             {
                 return;
             }
-            catch (QuicException failed)
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (Exception failed)
             {
                 // One failed handshake must not stop the ingress.
                 ControlServerLog.AcceptFailed(_logger, endPoint, failed);
                 continue;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
             }
 
             StartSession(connection, stopping);
