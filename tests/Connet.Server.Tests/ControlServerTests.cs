@@ -19,6 +19,10 @@ public sealed class ControlServerTests
         Assert.Null(response.Error);
         Assert.Equal(client.Connection.LocalEndPoint, WireAddresses.ToEndPoint(response.Public));
         Assert.False(response.ReconnectToken.IsEmpty);
+        var status = Assert.Single(server.GetStatus().Clients);
+        Assert.Equal(client.Connection.LocalEndPoint, status.Address);
+        Assert.Equal("test-client", status.Metadata);
+        Assert.Equal("test", status.BuildVersion);
     }
 
     [Fact]

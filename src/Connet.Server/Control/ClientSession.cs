@@ -21,6 +21,9 @@ internal sealed class ClientSession
     /// <summary>How long a refusal waits for the error response to be acknowledged before closing.</summary>
     private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a refused client has to read the refusal and close before the server closes on it.</summary>
+    private static readonly TimeSpan RefusalGrace = TimeSpan.FromSeconds(1);
+
     private readonly ControlServer.SharedState _shared;
     private readonly QuicConnection _connection;
     private readonly WireVersion _version;
@@ -113,6 +116,9 @@ internal sealed class ClientSession
         _clientId = reconnectedId ?? NewClientId();
         _restriction = restriction;
         _metadata = request.Metadata;
+        // Visible in the status before the client hears it is in, so a status read after a successful
+        // authentication always lists it.
+        Status = new ControlClientStatus(_clientId, _remote, request.Metadata, request.BuildVersion, _shared.TimeProvider.GetUtcNow());
         var response = new AuthenticateResp
         {
             Public = WireAddresses.ToAddrPort(_remote),
@@ -129,7 +135,6 @@ internal sealed class ClientSession
             return false;
         }
 
-        Status = new ControlClientStatus(_clientId, _remote, request.Metadata, request.BuildVersion, _shared.TimeProvider.GetUtcNow());
         ControlServerLog.ClientAuthenticated(_logger, _clientId, _remote, reconnectedId is not null);
         return true;
     }
@@ -143,8 +148,12 @@ internal sealed class ClientSession
             await MessageFraming.WriteAsync(stream, response, _version, cancellationToken).ConfigureAwait(false);
             stream.CompleteWrites();
 
-            // Give the response a chance to arrive before the close overtakes it.
+            // A QUIC close fails the client's pending reads even when the response already sits in its receive
+            // buffer (System.Net.Quic behaves the same), so closing as soon as the response is acknowledged can
+            // hide the reason. Instead the client gets a short grace to read it and close first, as Go connet
+            // clients do on an authentication error; after it we close.
             await stream.WritesClosed.WaitAsync(RefusalFlushTimeout, cancellationToken).ConfigureAwait(false);
+            await WaitForClientCloseAsync(RefusalGrace, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception failed) when (failed is QuicException or OperationCanceledException or TimeoutException or ConnetProtocolException)
         {
@@ -152,6 +161,27 @@ internal sealed class ClientSession
         }
 
         await CloseQuietlyAsync(ConnetErrorCode.AuthenticationFailed).ConfigureAwait(false);
+    }
+
+    /// <summary>Returns when the client closes the connection or after <paramref name="grace"/>; streams it opens meanwhile are refused.</summary>
+    private async Task WaitForClientCloseAsync(TimeSpan grace, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(grace);
+        try
+        {
+            // Bounded by the deadline; the count bound only guards against a client flooding streams.
+            for (var refused = 0; refused < 16; refused++)
+            {
+                var stream = await _connection.AcceptInboundStreamAsync(deadline.Token).ConfigureAwait(false);
+                stream.Abort(QuicAbortDirection.Both, (long)ConnetErrorCode.AuthenticationFailed);
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception done) when (done is QuicException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client closed, or the grace is over.
+        }
     }
 
     private async Task ServeStreamAsync(QuicStream stream, CancellationTokenSource sessionEnd)
