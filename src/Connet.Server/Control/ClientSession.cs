@@ -1,0 +1,396 @@
+using System.Net;
+using System.Security.Cryptography;
+using Connet.Core.Protocol;
+using Connet.Core.Protocol.Wire;
+using Connet.Core.Protocol.Wire.Control;
+using Connet.Core.Restrictions;
+using Connet.Quic;
+using Microsoft.Extensions.Logging;
+
+namespace Connet.Server.Control;
+
+/// <summary>
+/// One client connection: authentication on the first stream, then one task per further stream (announce or
+/// relay requests) until the connection ends or the server stops.
+/// </summary>
+internal sealed class ClientSession
+{
+    /// <summary>How long a new connection may take to open its first stream and send AuthenticateReq.</summary>
+    private static readonly TimeSpan AuthenticationTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a refusal waits for the error response to be acknowledged before closing.</summary>
+    private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a refused client has to read the refusal and close before the server closes on it.</summary>
+    private static readonly TimeSpan RefusalGrace = TimeSpan.FromSeconds(1);
+
+    private readonly ControlServer.SharedState _shared;
+    private readonly QuicConnection _connection;
+    private readonly WireVersion _version;
+    private readonly IPEndPoint _remote;
+    private readonly ILogger _logger;
+    private string _clientId = string.Empty;
+    private TokenRestriction _restriction = TokenRestriction.AllowAll;
+    private string _metadata = string.Empty;
+
+    public ClientSession(ControlServer.SharedState shared, QuicConnection connection, ILogger logger)
+    {
+        _shared = shared;
+        _connection = connection;
+        _remote = connection.RemoteEndPoint;
+        _logger = logger;
+        _version = ConnetAlpns.GetWireVersion(ConnetConnectionKind.ClientToControl, connection.NegotiatedApplicationProtocol);
+    }
+
+    public QuicConnection Connection => _connection;
+
+    public ControlClientStatus? Status { get; private set; }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        await using var connection = _connection;
+        if (!await AuthenticateAsync(stopping).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var session = _shared.Directory.Attach(_clientId);
+        using var sessionEnd = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var streams = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                var stream = await _connection.AcceptInboundStreamAsync(sessionEnd.Token).ConfigureAwait(false);
+                streams.RemoveAll(task => task.IsCompleted);
+                streams.Add(ServeStreamAsync(stream, sessionEnd));
+            }
+        }
+        catch (Exception ended) when (ended is QuicException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away, a stream broke the protocol (and closed the connection), or the server is stopping.
+        }
+        finally
+        {
+            await sessionEnd.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(streams).ConfigureAwait(false);
+            _shared.Directory.Detach(_clientId, session);
+            Status = null;
+            ControlServerLog.ClientDisconnected(_logger, _clientId);
+        }
+    }
+
+    private async Task<bool> AuthenticateAsync(CancellationToken stopping)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(AuthenticationTimeout);
+        AuthenticateReq? request;
+        QuicStream stream;
+        try
+        {
+            stream = await _connection.AcceptInboundStreamAsync(timeout.Token).ConfigureAwait(false);
+            request = await MessageFraming.ReadAsync<AuthenticateReq>(stream, _version, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception failed) when (failed is QuicException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
+        {
+            ControlServerLog.ClientGoneBeforeAuthentication(_logger, _remote, failed);
+            await CloseQuietlyAsync(ConnetErrorCode.AuthenticationFailed).ConfigureAwait(false);
+            return false;
+        }
+
+        await using var authStream = stream;
+        if (request is null)
+        {
+            await RefuseAsync(stream, "no authentication request", timeout.Token).ConfigureAwait(false);
+            return false;
+        }
+
+        var (restriction, error) = _shared.Authenticator.Authenticate(request.Token, _remote.Address);
+        if (restriction is null)
+        {
+            await RefuseAsync(stream, error ?? "authentication failed", timeout.Token).ConfigureAwait(false);
+            return false;
+        }
+
+        var reconnectedId = request.ReconnectToken.IsEmpty ? null : _shared.ReconnectTokens.TryOpen(request.ReconnectToken.Span);
+        _clientId = reconnectedId ?? NewClientId();
+        _restriction = restriction;
+        _metadata = request.Metadata;
+        // Visible in the status before the client hears it is in, so a status read after a successful
+        // authentication always lists it.
+        Status = new ControlClientStatus(_clientId, _remote, request.Metadata, request.BuildVersion, _shared.TimeProvider.GetUtcNow());
+        var response = new AuthenticateResp
+        {
+            Public = WireAddresses.ToAddrPort(_remote),
+            ReconnectToken = Google.Protobuf.ByteString.CopyFrom(_shared.ReconnectTokens.Seal(_clientId)),
+        };
+        try
+        {
+            await MessageFraming.WriteAsync(stream, response, _version, timeout.Token).ConfigureAwait(false);
+            stream.CompleteWrites();
+        }
+        catch (Exception failed) when (failed is QuicException or OperationCanceledException or ConnetProtocolException)
+        {
+            ControlServerLog.ClientGoneBeforeAuthentication(_logger, _remote, failed);
+            return false;
+        }
+
+        ControlServerLog.ClientAuthenticated(_logger, _clientId, _remote, reconnectedId is not null);
+        return true;
+    }
+
+    private async Task RefuseAsync(QuicStream stream, string reason, CancellationToken cancellationToken)
+    {
+        ControlServerLog.AuthenticationFailed(_logger, _remote, reason);
+        try
+        {
+            var response = new AuthenticateResp { Error = ConnetError.ToWireError(ConnetErrorCode.AuthenticationFailed, reason) };
+            await MessageFraming.WriteAsync(stream, response, _version, cancellationToken).ConfigureAwait(false);
+            stream.CompleteWrites();
+
+            // A QUIC close fails the client's pending reads even when the response already sits in its receive
+            // buffer (System.Net.Quic behaves the same), so closing as soon as the response is acknowledged can
+            // hide the reason. Instead the client gets a short grace to read it and close first, as Go connet
+            // clients do on an authentication error; after it we close.
+            await stream.WritesClosed.WaitAsync(RefusalFlushTimeout, cancellationToken).ConfigureAwait(false);
+            await WaitForClientCloseAsync(RefusalGrace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception failed) when (failed is QuicException or OperationCanceledException or TimeoutException or ConnetProtocolException)
+        {
+            // The close below still tells the client why.
+        }
+
+        await CloseQuietlyAsync(ConnetErrorCode.AuthenticationFailed).ConfigureAwait(false);
+    }
+
+    /// <summary>Returns when the client closes the connection or after <paramref name="grace"/>; streams it opens meanwhile are refused.</summary>
+    private async Task WaitForClientCloseAsync(TimeSpan grace, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(grace);
+        try
+        {
+            // Bounded by the deadline; the count bound only guards against a client flooding streams.
+            for (var refused = 0; refused < 16; refused++)
+            {
+                var stream = await _connection.AcceptInboundStreamAsync(deadline.Token).ConfigureAwait(false);
+                stream.Abort(QuicAbortDirection.Both, (long)ConnetErrorCode.AuthenticationFailed);
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception done) when (done is QuicException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client closed, or the grace is over.
+        }
+    }
+
+    private async Task ServeStreamAsync(QuicStream stream, CancellationTokenSource sessionEnd)
+    {
+        await using var disposeStream = stream;
+        try
+        {
+            var first = await MessageFraming.ReadAsync<Request>(stream, _version, sessionEnd.Token).ConfigureAwait(false);
+            if (first is null)
+            {
+                stream.CompleteWrites();
+            }
+            else if (first.Announce is not null)
+            {
+                await AnnounceAsync(stream, first.Announce, sessionEnd.Token).ConfigureAwait(false);
+            }
+            else if (first.Relay is not null)
+            {
+                await RelaysAsync(stream, first.Relay, sessionEnd.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await RespondErrorAsync(stream, ConnetErrorCode.RequestUnknown, "request has neither announce nor relay", sessionEnd.Token).ConfigureAwait(false);
+            }
+        }
+        catch (ConnetProtocolException broken) when (IsFramingViolation(broken))
+        {
+            // A framing violation (garbage, an oversized length, a truncated frame): nothing more on this
+            // connection can be trusted, so the client goes, with an error code that says it was its fault.
+            ControlServerLog.ClientProtocolError(_logger, _clientId, broken);
+            await CloseQuietlyAsync(ConnetErrorCode.RequestUnknown).ConfigureAwait(false);
+            await sessionEnd.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception ended) when (ended is QuicException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
+        {
+            // The stream or connection ended under us; the connection loop handles the rest.
+        }
+    }
+
+    private async Task AnnounceAsync(QuicStream stream, Request.Types.Announce announce, CancellationToken sessionEnd)
+    {
+        if (Check(announce.Endpoint, announce.Role) is { } refusal)
+        {
+            await RespondErrorAsync(stream, refusal.Code, refusal.Message, sessionEnd).ConfigureAwait(false);
+            return;
+        }
+
+        var key = new PeerKey(announce.Endpoint.Name, announce.Role, _clientId);
+        using var watcher = _shared.Directory.Watch(key.Endpoint);
+        using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(sessionEnd);
+        using var writeLock = new SemaphoreSlim(1, 1);
+        _shared.Directory.Announce(key, _metadata, announce.Peer ?? new Peer());
+        var pushing = PushPeersAsync(stream, key, watcher, writeLock, streamEnd.Token);
+        var withdraw = false;
+        try
+        {
+            // Later requests on this stream replace the announcement (new addresses, relay ids).
+            while (await MessageFraming.ReadAsync<Request>(stream, _version, sessionEnd).ConfigureAwait(false) is { } update)
+            {
+                if (update.Announce is not { } next || next.Endpoint?.Name != key.Endpoint || next.Role != key.Role)
+                {
+                    await WriteLockedAsync(stream, writeLock, new Response
+                    {
+                        Error = ConnetError.ToWireError(ConnetErrorCode.AnnounceValidationFailed, "an announce stream may only update its own endpoint and role"),
+                    }, sessionEnd).ConfigureAwait(false);
+                    continue;
+                }
+
+                _shared.Directory.Announce(key, _metadata, next.Peer ?? new Peer());
+            }
+
+            // The client ended the stream: it no longer offers this endpoint.
+            withdraw = true;
+        }
+        catch (ConnetProtocolException aborted) when (IsStreamAbort(aborted))
+        {
+            // Aborting the stream withdraws the announcement just as ending it does; the connection lives on.
+            withdraw = true;
+        }
+        finally
+        {
+            await streamEnd.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await pushing.ConfigureAwait(false);
+            }
+            catch (Exception ended) when (ended is QuicException or OperationCanceledException or ConnetProtocolException)
+            {
+                // The stream is ending either way.
+            }
+
+            // On a lost connection the announcement stays for the grace period (the session detaches it).
+            if (withdraw)
+            {
+                _shared.Directory.Withdraw(key);
+                TryCompleteWrites(stream);
+            }
+        }
+    }
+
+    private async Task PushPeersAsync(QuicStream stream, PeerKey key, PeerDirectory.EndpointWatcher watcher, SemaphoreSlim writeLock, CancellationToken cancellationToken)
+    {
+        Response.Types.Announce? lastSent = null;
+        do
+        {
+            var current = new Response.Types.Announce();
+            current.Peers.AddRange(_shared.Directory.OppositePeers(key.Endpoint, key.Role, key.ClientId));
+            if (!current.Equals(lastSent))
+            {
+                await WriteLockedAsync(stream, writeLock, new Response { Announce = current }, cancellationToken).ConfigureAwait(false);
+                lastSent = current;
+            }
+        }
+        while (await watcher.WaitAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task RelaysAsync(QuicStream stream, Request.Types.Relay relay, CancellationToken sessionEnd)
+    {
+        if (Check(relay.Endpoint, relay.Role) is { } refusal)
+        {
+            await RespondErrorAsync(stream, refusal.Code, refusal.Message, sessionEnd).ConfigureAwait(false);
+            return;
+        }
+
+        // No relays are connected yet (relay support comes later): say so, and keep the stream open so the
+        // client keeps waiting for updates as it would with Go connet.
+        await MessageFraming.WriteAsync(stream, new Response { Relays = new Response.Types.RelayList() }, _version, sessionEnd).ConfigureAwait(false);
+        while (await MessageFraming.ReadAsync<Request>(stream, _version, sessionEnd).ConfigureAwait(false) is not null)
+        {
+            // Repeated relay requests change nothing while the list is empty.
+        }
+
+        stream.CompleteWrites();
+    }
+
+    private (ConnetErrorCode Code, string Message)? Check(Endpoint? endpoint, Role role)
+    {
+        if (string.IsNullOrEmpty(endpoint?.Name))
+        {
+            return (ConnetErrorCode.AnnounceValidationFailed, "endpoint name is required");
+        }
+
+        if (role is not (Role.Destination or Role.Source))
+        {
+            return (ConnetErrorCode.AnnounceValidationFailed, $"role {role} is neither destination nor source");
+        }
+
+        return _restriction.CheckEndpoint(endpoint.Name, role) switch
+        {
+            ConnetErrorCode.EndpointNotAllowed => (ConnetErrorCode.EndpointNotAllowed, $"endpoint \"{endpoint.Name}\" is not allowed for this token"),
+            ConnetErrorCode.RoleNotAllowed => (ConnetErrorCode.RoleNotAllowed, $"role {role} is not allowed for this token"),
+            { } other => (other, other.Describe()),
+            null => null,
+        };
+    }
+
+    private async Task RespondErrorAsync(QuicStream stream, ConnetErrorCode code, string message, CancellationToken cancellationToken)
+    {
+        ControlServerLog.RequestRefused(_logger, _clientId, message);
+        await MessageFraming.WriteAsync(stream, new Response { Error = ConnetError.ToWireError(code, message) }, _version, cancellationToken).ConfigureAwait(false);
+        stream.CompleteWrites();
+    }
+
+    private async Task WriteLockedAsync(QuicStream stream, SemaphoreSlim writeLock, Response response, CancellationToken cancellationToken)
+    {
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await MessageFraming.WriteAsync(stream, response, _version, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    internal async Task CloseQuietlyAsync(ConnetErrorCode code)
+    {
+        try
+        {
+            await _connection.CloseAsync((long)code).AsTask().WaitAsync(RefusalFlushTimeout).ConfigureAwait(false);
+        }
+        catch (Exception failed) when (failed is QuicException or TimeoutException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Already closed or unresponsive: disposal abandons it.
+        }
+    }
+
+    /// <summary>
+    /// A local framing violation (garbage, an oversized length, a truncated frame), as opposed to the peer
+    /// aborting with an application code, which <see cref="MessageFraming"/> reports with the same exception type.
+    /// </summary>
+    private static bool IsFramingViolation(ConnetProtocolException exception) =>
+        exception.Code == ConnetErrorCode.Unknown && exception.InnerException is not QuicException;
+
+    private static bool IsStreamAbort(ConnetProtocolException exception) =>
+        exception.InnerException is QuicException { QuicError: QuicError.StreamAborted };
+
+    private static void TryCompleteWrites(QuicStream stream)
+    {
+        try
+        {
+            stream.CompleteWrites();
+        }
+        catch (Exception gone) when (gone is QuicException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The peer stopped reading or the stream is already gone: nothing left to finish.
+        }
+    }
+
+    private static string NewClientId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+}

@@ -1,0 +1,231 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using Connet.Core.Protocol;
+using Connet.Core.Restrictions;
+using Connet.Quic;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Connet.Server.Control;
+
+/// <summary>
+/// The control server's client side: listens on every client ingress, authenticates clients by token,
+/// stores their announcements and streams each announce its opposite-role peers. Relays are not supported
+/// yet: relay requests are answered with an empty list.
+/// </summary>
+public sealed class ControlServer : IHostedService, IAsyncDisposable
+{
+    /// <summary>The longest <see cref="StopAsync"/> waits for sessions to finish after closing them.</summary>
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan ClientIdleTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly ControlServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly SharedState _shared;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<(QuicListener Listener, Task Accepting)> _listeners = [];
+    private readonly ConcurrentDictionary<ClientSession, Task> _sessions = new();
+    private int _started;
+    private int _stopped;
+
+    public ControlServer(ControlServerOptions options, IControlStore? store = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ControlServerOptionsValidator.ThrowIfInvalid(options);
+        _options = options;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ControlServer>();
+        var timeProvider = options.TimeProvider ?? TimeProvider.System;
+        _shared = new SharedState(
+            new ClientAuthenticator(options.Tokens),
+            ReconnectTokens.CreateRandom(),
+            new PeerDirectory(store ?? new InMemoryControlStore(), timeProvider, options.EndpointExpiry),
+            timeProvider);
+    }
+
+    /// <summary>The bound address of each client ingress, in configuration order (useful with port 0); empty before start.</summary>
+    public IReadOnlyList<IPEndPoint> ClientIngressEndPoints { get; private set; } = [];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The control server has already been started.");
+        }
+
+        try
+        {
+            foreach (var ingress in _options.ClientIngresses)
+            {
+                var restriction = IPRestriction.Parse(ingress.AllowCidrs, ingress.DenyCidrs);
+                var serverOptions = new QuicServerConnectionOptions
+                {
+                    ServerAuthenticationOptions = new SslServerAuthenticationOptions { ServerCertificate = ingress.Certificate },
+                    IdleTimeout = ClientIdleTimeout,
+                    DefaultCloseErrorCode = (long)ConnetErrorCode.Unknown,
+                    DefaultStreamErrorCode = (long)ConnetErrorCode.Unknown,
+                    MaxInboundBidirectionalStreams = 256,
+                    MaxInboundUnidirectionalStreams = 0,
+                };
+                var listener = await QuicListener.ListenAsync(new QuicListenerOptions
+                {
+                    ListenEndPoint = ingress.Address,
+                    ApplicationProtocols = ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.ClientToControl),
+
+                    // Refusing here, on the first Initial, means a denied address never gets a handshake.
+                    ConnectionOptionsCallback = (connection, _, _) =>
+                    {
+                        if (!restriction.IsAllowed(connection.RemoteEndPoint))
+                        {
+                            ControlServerLog.IngressRefused(_logger, connection.RemoteEndPoint);
+                            throw new UnauthorizedAccessException($"{connection.RemoteEndPoint} is not allowed by the client ingress.");
+                        }
+
+                        return ValueTask.FromResult(serverOptions);
+                    },
+                }, cancellationToken).ConfigureAwait(false);
+                _listeners.Add((listener, AcceptAsync(listener, _stopping.Token)));
+                ControlServerLog.IngressListening(_logger, listener.LocalEndPoint);
+            }
+        }
+        catch
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        ClientIngressEndPoints = [.. _listeners.Select(entry => entry.Listener.LocalEndPoint)];
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var (listener, _) in _listeners)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // Tell every client we are going (code 0: no error) before the sessions unwind.
+        await Task.WhenAll(_sessions.Keys.Select(session => session.CloseQuietlyAsync(ConnetErrorCode.Unknown))).ConfigureAwait(false);
+        var everything = Task.WhenAll(_listeners.Select(entry => entry.Accepting).Concat(_sessions.Values));
+        try
+        {
+            await everything.WaitAsync(ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception notDone) when (notDone is TimeoutException or OperationCanceledException)
+        {
+            // Sessions stuck past the deadline are abandoned; their connections are already closed.
+        }
+
+        _shared.Directory.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _shared.ReconnectTokens.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>The connected clients and every endpoint's announcements right now.</summary>
+    public ControlServerStatus GetStatus()
+    {
+        var clients = _sessions.Keys
+            .Select(session => session.Status)
+            .OfType<ControlClientStatus>()
+            .OrderBy(client => client.Id, StringComparer.Ordinal)
+            .ToList();
+        var endpoints = _shared.Directory.Snapshot()
+            .GroupBy(peer => peer.Key.Endpoint, StringComparer.Ordinal)
+            .OrderBy(group => group.Key, StringComparer.Ordinal)
+            .Select(group => new ControlEndpointStatus(group.Key, [.. group
+                .OrderBy(peer => peer.Key.ClientId, StringComparer.Ordinal)
+                .ThenBy(peer => peer.Key.Role)
+                .Select(peer => new ControlPeerStatus(
+                    peer.Key.ClientId,
+                    peer.Key.Role,
+                    peer.Metadata,
+                    [.. peer.Peer.Directs.Select(WireAddresses.ToEndPoint).OfType<IPEndPoint>()],
+                    [.. peer.Peer.RelayIds],
+                    peer.ExpiresAt))]))
+            .ToList();
+        return new ControlServerStatus(ClientIngressEndPoints, clients, endpoints);
+    }
+
+    private async Task AcceptAsync(QuicListener listener, CancellationToken stopping)
+    {
+        var endPoint = listener.LocalEndPoint;
+        while (!stopping.IsCancellationRequested)
+        {
+            QuicConnection connection;
+            try
+            {
+                connection = await listener.AcceptConnectionAsync(stopping).ConfigureAwait(false);
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (Exception failed)
+            {
+                // One failed handshake must not stop the ingress.
+                ControlServerLog.AcceptFailed(_logger, endPoint, failed);
+                continue;
+            }
+
+            StartSession(connection, stopping);
+        }
+    }
+
+    private void StartSession(QuicConnection connection, CancellationToken stopping)
+    {
+        ClientSession session;
+        try
+        {
+            session = new ClientSession(_shared, connection, _logger);
+        }
+        catch (ConnetProtocolException unknownAlpn)
+        {
+            ControlServerLog.SessionFailed(_logger, connection.RemoteEndPoint, unknownAlpn);
+            _ = connection.DisposeAsync().AsTask();
+            return;
+        }
+
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _sessions[session] = running.Task;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await session.RunAsync(stopping).ConfigureAwait(false);
+            }
+            catch (Exception unexpected)
+            {
+                ControlServerLog.SessionFailed(_logger, connection.RemoteEndPoint, unexpected);
+            }
+            finally
+            {
+                _sessions.TryRemove(session, out _);
+                running.TrySetResult();
+            }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>What every session of this server shares.</summary>
+    internal sealed record SharedState(
+        ClientAuthenticator Authenticator,
+        ReconnectTokens ReconnectTokens,
+        PeerDirectory Directory,
+        TimeProvider TimeProvider);
+}
