@@ -340,11 +340,23 @@ internal sealed class EndpointDriver : IDatagramReceiver, IAsyncDisposable
                 QuicLog.ConnectionOptionsCallbackFailed(Logger, remote, exception);
                 driver.Abort(new QuicException(QuicError.CallbackError, null, null, "The connection options callback failed.", exception));
                 Forget(driver);
+                RefuseConnection(copy, remote);
                 return;
             }
 
             CreateServerConnection(driver, chosen, result.Accept, remote, copy, Now);
         });
+    }
+
+    /// <summary>Tells a client we turned away that it was refused, rather than leaving it to time out.</summary>
+    private void RefuseConnection(byte[] clientInitial, IPEndPoint remote)
+    {
+        byte[] response = new byte[EndpointCore.MaxResponseLength];
+        int length = EndpointCore.WriteConnectionRefused(clientInitial, response, "The server refused the connection.", RandomSource.Secure);
+        if (length > 0)
+        {
+            Send(response.AsSpan(0, length), remote);
+        }
     }
 
     private void CreateServerConnection(

@@ -1,6 +1,9 @@
 using System.Net;
 using Connet.Quic.Core.Connection;
 
+using Connet.Quic.Core.Coding;
+using Connet.Quic.Core.Crypto;
+using Connet.Quic.Core.Frames;
 using Connet.Quic.Core.Packets;
 
 namespace Connet.Quic.Core.Endpoint;
@@ -165,6 +168,36 @@ internal sealed class EndpointCore : IDisposable
         }
 
         return header.IsVersion1Initial ? TryAccept(now, remote, datagram, header, destination, response) : EndpointResult.Dropped;
+    }
+
+    /// <summary>
+    /// Answers a client's first Initial with CONNECTION_CLOSE(CONNECTION_REFUSED) in an Initial of our own, so a client
+    /// we will not serve learns why at once instead of timing out. Initial keys need only the client's DCID, so no
+    /// connection state is created. Returns 0 when the datagram is no v1 Initial.
+    /// </summary>
+    public static int WriteConnectionRefused(ReadOnlySpan<byte> clientInitial, Span<byte> response, string reason, RandomSource random)
+    {
+        if (!PacketParser.TryParse(clientInitial, 0, out PacketHeader header) || header.Type != PacketType.Initial || !header.IsVersionSupported
+            || header.DestinationConnectionIdLength > ConnectionId.MaxLength || header.SourceConnectionIdLength > ConnectionId.MaxLength)
+        {
+            return 0;
+        }
+
+        Span<byte> sourceId = stackalloc byte[MinClientDestinationIdLength];
+        random.Fill(sourceId);
+        int headerLength = PacketWriter.WriteLongHeader(
+            response, PacketType.Initial, header.SourceConnectionId(clientInitial), sourceId, [], 0, 1, out int lengthOffset, out int packetNumberOffset);
+
+        var frames = new SpanWriter(response[headerLength..(MaxResponseLength - 16)]);
+        ConnectionCloseFrame.Encode(ref frames, false, (ulong)TransportErrorCode.ConnectionRefused, 0, reason, Math.Min(frames.Remaining, 200));
+        int payloadLength = Math.Max(frames.Position, 3);
+        response.Slice(headerLength + frames.Position, payloadLength - frames.Position).Clear();
+        PacketWriter.PatchLength(response, lengthOffset, 1 + payloadLength + 16);
+
+        (_, byte[] serverSecret) = QuicKeys.DeriveInitialSecrets(header.DestinationConnectionId(clientInitial));
+        using IPacketKey packetKey = QuicKeys.CreatePacketKey(CipherSuite.Aes128GcmSha256, serverSecret);
+        using IHeaderKey headerKey = QuicKeys.CreateHeaderKey(CipherSuite.Aes128GcmSha256, serverSecret);
+        return PacketWriter.Protect(response, packetNumberOffset, 1, 0, payloadLength, packetKey, headerKey);
     }
 
     public void Dispose() => _retryTokens.Dispose();
