@@ -16,13 +16,13 @@ internal sealed class BackgroundTasks : IAsyncDisposable
 
     public int Count => _running.Count;
 
-    /// <summary>Starts <paramref name="work"/> with the stopping token; ignored (not started) once disposing.</summary>
-    public void Run(Func<CancellationToken, Task> work)
+    /// <summary>Starts <paramref name="work"/> with the stopping token; false (not started) once disposing, so the caller releases what the work would have owned.</summary>
+    public bool Run(Func<CancellationToken, Task> work)
     {
         ArgumentNullException.ThrowIfNull(work);
         if (Volatile.Read(ref _disposed) != 0)
         {
-            return;
+            return false;
         }
 
         Task task = Task.Run(() => work(_stopping.Token));
@@ -33,6 +33,7 @@ internal sealed class BackgroundTasks : IAsyncDisposable
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+        return true;
     }
 
     public async ValueTask DisposeAsync()

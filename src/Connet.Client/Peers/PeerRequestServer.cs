@@ -46,7 +46,10 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
             while (true)
             {
                 QuicStream stream = await peer.Connection.AcceptInboundStreamAsync(stopping).ConfigureAwait(false);
-                _tasks.Run(token => HandleStreamAsync(peer, stream, token));
+                if (!_tasks.Run(token => HandleStreamAsync(peer, stream, token)))
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

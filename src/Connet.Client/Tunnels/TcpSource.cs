@@ -90,17 +90,22 @@ internal sealed partial class TcpSource : IAsyncDisposable
             }
 
             client.NoDelay = true;
-            _tasks.Run(token => TunnelAsync(client, token));
+            if (!_tasks.Run(token => TunnelAsync(client, token)))
+            {
+                client.Dispose();
+            }
         }
     }
 
     private async Task TunnelAsync(Socket client, CancellationToken stopping)
     {
+        // Read before the socket can be disposed: it names the connection in every log entry.
+        string clientName = client.RemoteEndPoint?.ToString() ?? "?";
         var tcp = new NetworkStream(client, ownsSocket: true);
         QuicStream? tunnel = null;
         try
         {
-            tunnel = await OpenOnBestConnectionAsync(client.RemoteEndPoint, stopping).ConfigureAwait(false);
+            tunnel = await OpenOnBestConnectionAsync(clientName, stopping).ConfigureAwait(false);
             if (tunnel is null)
             {
                 return;
@@ -116,7 +121,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
         {
             if (!stopping.IsCancellationRequested)
             {
-                Log.TunnelFailed(_logger, client.RemoteEndPoint?.ToString() ?? "?", exception.Message);
+                Log.TunnelFailed(_logger, clientName, exception.Message);
             }
         }
         finally
@@ -134,12 +139,12 @@ internal sealed partial class TcpSource : IAsyncDisposable
     }
 
     /// <summary>The tunnel on the lowest-RTT connection that still works; null (after logging why) when none could be opened.</summary>
-    private async Task<QuicStream?> OpenOnBestConnectionAsync(EndPoint? client, CancellationToken stopping)
+    private async Task<QuicStream?> OpenOnBestConnectionAsync(string client, CancellationToken stopping)
     {
         PeerConnection[] candidates = [.. _connections().OrderBy(connection => connection.SmoothedRtt)];
         if (candidates.Length == 0)
         {
-            Log.NoConnection(_logger, client?.ToString() ?? "?");
+            Log.NoConnection(_logger, client);
             return null;
         }
 
@@ -153,7 +158,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
             {
                 // The destination answered: it is reachable but refused this tunnel, and another connection to the
                 // same destination would get the same answer.
-                Log.DestinationRefused(_logger, client?.ToString() ?? "?", candidate.ToString(), exception.Code, exception.Message);
+                Log.DestinationRefused(_logger, client, candidate.ToString(), exception.Code, exception.Message);
                 return null;
             }
             catch (QuicException exception)
@@ -162,7 +167,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
             }
         }
 
-        Log.NoConnection(_logger, client?.ToString() ?? "?");
+        Log.NoConnection(_logger, client);
         return null;
     }
 
