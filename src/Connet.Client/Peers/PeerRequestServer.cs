@@ -56,7 +56,7 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
         {
             // Disposed.
         }
-        catch (QuicException exception)
+        catch (Exception exception) when (exception is QuicException or ObjectDisposedException)
         {
             Log.ConnectionEnded(_logger, peer.ToString(), exception.Message);
         }
@@ -117,7 +117,7 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
             target = null; // The splicer owns both streams from here.
             await StreamSplicer.SpliceAsync(stream, splicedTarget, stopping).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is QuicException or ConnetProtocolException or IOException or OperationCanceledException or System.Net.Sockets.SocketException)
+        catch (Exception exception) when (exception is QuicException or ConnetProtocolException or IOException or OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
             if (!stopping.IsCancellationRequested)
             {

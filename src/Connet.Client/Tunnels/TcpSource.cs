@@ -117,7 +117,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
             tcp = null;
             await StreamSplicer.SpliceAsync(tcpSpliced, spliced, stopping).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is QuicException or IOException or SocketException or OperationCanceledException or ConnetProtocolException)
+        catch (Exception exception) when (exception is QuicException or IOException or SocketException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
         {
             if (!stopping.IsCancellationRequested)
             {
@@ -161,8 +161,9 @@ internal sealed partial class TcpSource : IAsyncDisposable
                 Log.DestinationRefused(_logger, client, candidate.ToString(), exception.Code, exception.Message);
                 return null;
             }
-            catch (QuicException exception)
+            catch (Exception exception) when (exception is QuicException or ObjectDisposedException)
             {
+                // Closed or disposed since it was listed: the next one may still work.
                 Log.ConnectionUnusable(_logger, candidate.ToString(), exception.Message);
             }
         }
