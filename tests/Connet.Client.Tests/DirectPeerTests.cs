@@ -1,8 +1,10 @@
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Peers;
 using Connet.Core.Certificates;
 using Connet.Core.Protocol;
+using Connet.Quic;
 using Microsoft.Extensions.Logging;
 
 namespace Connet.Client.Tests;
@@ -117,6 +119,66 @@ public sealed class DirectPeerTests
             await tunnel.WriteAsync(payload, completeWrites: true, timeout.Token);
             Assert.Equal(payload, await TestKit.ReadToEndAsync(tunnel, timeout.Token));
         }
+    }
+
+    [Fact]
+    public async Task Legacy_alpn_client_gets_the_check_answered_with_eight_byte_framing()
+    {
+        using var timeout = new CancellationTokenSource(TestKit.Guard);
+        await using var a = PeerSide.Create();
+        await using var b = PeerSide.Create();
+        PeerSide.Introduce(a, b);
+        // A Go connet <= 0.15.3 peer offers only connet-peer/0.1.
+        var options = new QuicClientConnectionOptions
+        {
+            RemoteEndPoint = b.Address,
+            DefaultCloseErrorCode = 0,
+            DefaultStreamErrorCode = 0,
+            ClientAuthenticationOptions = new SslClientAuthenticationOptions
+            {
+                TargetHost = b.Certificates.ServerName,
+                ApplicationProtocols = [new SslApplicationProtocol(ConnetAlpns.PeerToPeerLegacy)],
+                ClientCertificates = [a.Certificates.Client],
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is X509Certificate2 presented && PeerCertificates.VerifyPinned(presented, b.Certificates.Server, PeerCertificates.ServerAuthentication, out _),
+            },
+        };
+        await using QuicConnection connection = await a.Endpoint.ConnectAsync(options, timeout.Token);
+
+        await PeerTunnel.CheckAsync(connection, WireVersion.Legacy, timeout.Token);
+
+        PeerConnection incoming = await WaitForAcceptedAsync(b, timeout.Token);
+        Assert.Equal(WireVersion.Legacy, incoming.WireVersion);
+    }
+
+    [Fact]
+    public async Task Dialing_a_name_no_local_endpoint_serves_is_refused()
+    {
+        using var timeout = new CancellationTokenSource(TestKit.Guard);
+        await using var a = PeerSide.Create();
+        await using var b = PeerSide.Create();
+        using var unknown = PeerCertificates.Create();
+        PeerSide.Introduce(a, b);
+
+        var failure = await Assert.ThrowsAsync<ConnetProtocolException>(
+            async () => await a.Dialer.DialAsync(a.Certificates, unknown.Server, [b.Address], timeout.Token));
+
+        Assert.Equal(ConnetErrorCode.ConnectionCheckFailed, failure.Code);
+        Assert.Empty(b.Accepted);
+    }
+
+    [Fact]
+    public async Task Connect_to_a_peer_that_is_not_a_destination_gets_destination_not_found()
+    {
+        using var timeout = new CancellationTokenSource(TestKit.Guard);
+        await using var a = PeerSide.Create();
+        await using var b = PeerSide.Create(target: null);
+        PeerSide.Introduce(a, b);
+        await using PeerConnection connection = await a.DialAsync(b, timeout.Token);
+
+        var failure = await Assert.ThrowsAsync<ConnetProtocolException>(async () => await PeerTunnel.OpenAsync(connection, timeout.Token));
+
+        Assert.Equal(ConnetErrorCode.DestinationNotFound, failure.Code);
     }
 
     internal static async Task<PeerConnection> WaitForAcceptedAsync(PeerSide side, CancellationToken cancellationToken)

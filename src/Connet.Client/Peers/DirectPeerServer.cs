@@ -104,20 +104,26 @@ internal sealed partial class DirectPeerServer : IAsyncDisposable
 
     private QuicServerConnectionOptions ServerOptionsFor(string? serverName)
     {
-        if (serverName is null || !_byServerName.TryGetValue(serverName, out var local))
+        SslServerAuthenticationOptions authentication;
+        if (serverName is not null && _byServerName.TryGetValue(serverName, out var local))
         {
-            // Refusing here fails the handshake before any certificate is sent.
+            authentication = new SslServerAuthenticationOptions
+            {
+                ServerCertificateSelectionCallback = (_, _) => local.Certificates.Server,
+                ClientCertificateRequired = true,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => local.AcceptsClient(certificate, _logger),
+            };
+        }
+        else
+        {
+            // No certificate for this name: the TLS handshake fails with an alert the client sees at once. (Throwing
+            // from the options callback instead would drop the connection silently and leave the client waiting for
+            // its handshake timeout.)
             Log.UnknownServerName(_logger, serverName ?? "(none)");
-            throw new InvalidOperationException($"no local peer endpoint serves the name '{serverName}'");
+            authentication = new SslServerAuthenticationOptions { ServerCertificateSelectionCallback = (_, _) => null! };
         }
 
-        var authentication = new SslServerAuthenticationOptions
-        {
-            ApplicationProtocols = ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.PeerToPeer),
-            ServerCertificateSelectionCallback = (_, _) => local.Certificates.Server,
-            ClientCertificateRequired = true,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => local.AcceptsClient(certificate, _logger),
-        };
+        authentication.ApplicationProtocols = ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.PeerToPeer);
         return DirectPeerOptions.Apply(new QuicServerConnectionOptions { ServerAuthenticationOptions = authentication }, _handshakeTimeout);
     }
 
@@ -152,7 +158,15 @@ internal sealed partial class DirectPeerServer : IAsyncDisposable
 
             Log.Accepted(_logger, peer.ToString());
             local.Requests.Serve(peer);
-            ConnectionAccepted?.Invoke(peer);
+            try
+            {
+                ConnectionAccepted?.Invoke(peer);
+            }
+            catch (Exception exception)
+            {
+                // A faulty subscriber must not stop the accept loop for every other peer.
+                Log.SubscriberFailed(_logger, peer.ToString(), exception);
+            }
         }
     }
 
@@ -215,6 +229,9 @@ internal sealed partial class DirectPeerServer : IAsyncDisposable
 
         [LoggerMessage(4, LogLevel.Debug, "Accepting a direct connection failed: {Reason}")]
         public static partial void AcceptFailed(ILogger logger, string reason);
+
+        [LoggerMessage(6, LogLevel.Error, "A ConnectionAccepted subscriber failed for {Peer}")]
+        public static partial void SubscriberFailed(ILogger logger, string peer, Exception exception);
 
         [LoggerMessage(5, LogLevel.Debug, "Dropped a direct connection from {Remote} for {ServerName}: its local endpoint is gone")]
         public static partial void Dropped(ILogger logger, string remote, string serverName);
