@@ -130,6 +130,41 @@ public sealed class TunnelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Target_resetting_mid_stream_ends_the_source_tcp_connection_instead_of_leaving_it_hanging()
+    {
+        using var timeout = new CancellationTokenSource(TestKit.Guard);
+        using var resetting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        resetting.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        resetting.Listen(1);
+        await using var destination = PeerSide.Create(TcpDestination.Dialer($"tcp://127.0.0.1:{((IPEndPoint)resetting.LocalEndPoint!).Port}"));
+        PeerSide.Introduce(_source, destination);
+        await using PeerConnection connection = await _source.DialAsync(destination, timeout.Token);
+        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [connection], _source.Logger, timeout.Token);
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(source.LocalEndPoint, timeout.Token);
+        await client.SendAsync(new byte[] { 1 }, timeout.Token);
+
+        // The target reads the first byte, then aborts its connection (RST), as a crashing service would.
+        using (Socket target = await resetting.AcceptAsync(timeout.Token))
+        {
+            Assert.Equal(1, await target.ReceiveAsync(new byte[1], timeout.Token));
+            target.LingerState = new LingerOption(true, 0);
+        }
+
+        int read;
+        try
+        {
+            read = await client.ReceiveAsync(new byte[16], timeout.Token);
+        }
+        catch (SocketException)
+        {
+            read = 0; // Reset: also an end.
+        }
+
+        Assert.Equal(0, read);
+    }
+
+    [Fact]
     public async Task Disposing_everything_with_tunnels_open_completes_and_the_tcp_clients_see_the_end()
     {
         using var timeout = new CancellationTokenSource(TestKit.Guard);
