@@ -92,7 +92,7 @@ public sealed class TunnelTests : IAsyncLifetime
         var direct = await Assert.ThrowsAsync<ConnetProtocolException>(async () => await PeerTunnel.OpenAsync(connection, timeout.Token));
         Assert.Equal(ConnetErrorCode.DestinationDialFailed, direct.Code);
 
-        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [connection], _source.Logger, timeout.Token);
+        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [connection], _source.Logger, cancellationToken: timeout.Token);
         byte[] echoed = await TestKit.TcpRoundTripAsync(source.LocalEndPoint, [1, 2, 3], timeout.Token);
 
         Assert.Empty(echoed); // Closed by the source, not left hanging.
@@ -104,7 +104,7 @@ public sealed class TunnelTests : IAsyncLifetime
     public async Task Source_without_connections_closes_the_tcp_client_and_logs_it()
     {
         using var timeout = new CancellationTokenSource(TestKit.Guard);
-        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [], _source.Logger, timeout.Token);
+        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [], _source.Logger, cancellationToken: timeout.Token);
 
         byte[] echoed = await TestKit.TcpRoundTripAsync(source.LocalEndPoint, [1], timeout.Token);
 
@@ -121,7 +121,7 @@ public sealed class TunnelTests : IAsyncLifetime
         PeerConnection dead = await _source.DialAsync(other, timeout.Token);
         await dead.DisposeAsync();
         // Listed first and (being unmeasured since disposal) possibly lowest in RTT: either way it must be skipped.
-        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [dead, _connection], _source.Logger, timeout.Token);
+        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [dead, _connection], _source.Logger, cancellationToken: timeout.Token);
         byte[] payload = TestKit.SeededPayload(3, 1000);
 
         byte[] echoed = await TestKit.TcpRoundTripAsync(source.LocalEndPoint, payload, timeout.Token);
@@ -139,7 +139,7 @@ public sealed class TunnelTests : IAsyncLifetime
         await using var destination = PeerSide.Create(TcpDestination.Dialer($"tcp://127.0.0.1:{((IPEndPoint)resetting.LocalEndPoint!).Port}"));
         PeerSide.Introduce(_source, destination);
         await using PeerConnection connection = await _source.DialAsync(destination, timeout.Token);
-        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [connection], _source.Logger, timeout.Token);
+        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [connection], _source.Logger, cancellationToken: timeout.Token);
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(source.LocalEndPoint, timeout.Token);
         await client.SendAsync(new byte[] { 1 }, timeout.Token);
@@ -162,6 +162,25 @@ public sealed class TunnelTests : IAsyncLifetime
         }
 
         Assert.Equal(0, read);
+    }
+
+    [Fact]
+    public async Task Destination_that_never_answers_is_given_up_on_after_the_open_timeout()
+    {
+        using var timeout = new CancellationTokenSource(TestKit.Guard);
+        await using var silent = PeerSide.Create(async cancellationToken =>
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        });
+        PeerSide.Introduce(_source, silent);
+        await using PeerConnection connection = await _source.DialAsync(silent, timeout.Token);
+        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [connection], _source.Logger, TimeSpan.FromMilliseconds(200), timeout.Token);
+
+        byte[] echoed = await TestKit.TcpRoundTripAsync(source.LocalEndPoint, [1], timeout.Token);
+
+        Assert.Empty(echoed);
+        Assert.Contains(_source.Logger.Entries, entry => entry.Level == LogLevel.Error && entry.Message.Contains("no answer", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -212,5 +231,5 @@ public sealed class TunnelTests : IAsyncLifetime
     }
 
     private Task<TcpSource> StartSourceAsync(CancellationToken cancellationToken) =>
-        TcpSource.StartAsync("tcp://127.0.0.1:0", () => [_connection], _source.Logger, cancellationToken).AsTask();
+        TcpSource.StartAsync("tcp://127.0.0.1:0", () => [_connection], _source.Logger, cancellationToken: cancellationToken).AsTask();
 }

@@ -20,19 +20,32 @@ internal sealed partial class TcpSource : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly BackgroundTasks _tasks = new();
     private readonly Socket _listener;
+    private readonly TimeSpan _openTimeout;
 
-    private TcpSource(Socket listener, Func<IReadOnlyCollection<PeerConnection>> connections, ILogger logger)
+    private TcpSource(Socket listener, Func<IReadOnlyCollection<PeerConnection>> connections, ILogger logger, TimeSpan openTimeout)
     {
         _listener = listener;
         _connections = connections;
         _logger = logger;
+        _openTimeout = openTimeout;
     }
+
+    /// <summary>
+    /// How long a tunnel may take to be accepted: the destination answers only after dialing its target (bounded by
+    /// its dial timeout, 10 s by default), so a destination that never answers cannot hold TCP clients forever.
+    /// </summary>
+    public static readonly TimeSpan DefaultOpenTimeout = TimeSpan.FromSeconds(30);
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
 
     /// <summary>Binds <paramref name="url"/> and starts accepting.</summary>
     /// <param name="connections">The peer connections currently usable for this endpoint (read per TCP connection).</param>
-    public static async ValueTask<TcpSource> StartAsync(string url, Func<IReadOnlyCollection<PeerConnection>> connections, ILogger? logger = null, CancellationToken cancellationToken = default)
+    public static async ValueTask<TcpSource> StartAsync(
+        string url,
+        Func<IReadOnlyCollection<PeerConnection>> connections,
+        ILogger? logger = null,
+        TimeSpan? openTimeout = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connections);
         TcpUrl listen = TcpUrl.Parse(url);
@@ -54,7 +67,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
             throw;
         }
 
-        var source = new TcpSource(listener, connections, logger ?? NullLogger.Instance);
+        var source = new TcpSource(listener, connections, logger ?? NullLogger.Instance, openTimeout ?? DefaultOpenTimeout);
         source._tasks.Run(source.AcceptAsync);
         return source;
     }
@@ -150,9 +163,16 @@ internal sealed partial class TcpSource : IAsyncDisposable
 
         foreach (PeerConnection candidate in candidates)
         {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            deadline.CancelAfter(_openTimeout);
             try
             {
-                return await PeerTunnel.OpenAsync(candidate, stopping).ConfigureAwait(false);
+                return await PeerTunnel.OpenAsync(candidate, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                Log.OpenTimedOut(_logger, client, candidate.ToString(), _openTimeout.TotalSeconds);
+                return null;
             }
             catch (ConnetProtocolException exception)
             {
@@ -185,6 +205,9 @@ internal sealed partial class TcpSource : IAsyncDisposable
 
         [LoggerMessage(4, LogLevel.Debug, "Tunnel for {Client} ended with an error: {Reason}")]
         public static partial void TunnelFailed(ILogger logger, string client, string reason);
+
+        [LoggerMessage(6, LogLevel.Error, "Tunnel for {Client} via {Peer} got no answer within {Seconds} s")]
+        public static partial void OpenTimedOut(ILogger logger, string client, string peer, double seconds);
 
         [LoggerMessage(5, LogLevel.Warning, "Accepting a TCP connection failed: {Reason}")]
         public static partial void AcceptFailed(ILogger logger, string reason);
