@@ -29,7 +29,7 @@ public class QuicKeysTests
 
         // The key objects built from the secret behave like ones built from those RFC values.
         using IPacketKey derived = QuicKeys.CreatePacketKey(CipherSuite.Aes128GcmSha256, secret);
-        using var reference = new AesGcmPacketKey(Hex.Bytes(key), Hex.Bytes(iv));
+        using var reference = AeadPacketKey.ForAesGcm(Hex.Bytes(key), Hex.Bytes(iv));
         byte[] header = [1, 2, 3];
         byte[] viaDerived = [.. "some payload"u8];
         byte[] viaReference = [.. "some payload"u8];

@@ -38,8 +38,8 @@ internal static class QuicKeys
             HkdfLabel.Expand(hash, secret, "quic iv", [], iv);
             return suite switch
             {
-                CipherSuite.Aes128GcmSha256 or CipherSuite.Aes256GcmSha384 => new AesGcmPacketKey(key, iv),
-                CipherSuite.ChaCha20Poly1305Sha256 => new ChaCha20Poly1305PacketKey(key, iv),
+                CipherSuite.Aes128GcmSha256 or CipherSuite.Aes256GcmSha384 => AeadPacketKey.ForAesGcm(key, iv),
+                CipherSuite.ChaCha20Poly1305Sha256 => AeadPacketKey.ForChaCha20Poly1305(key, iv),
                 _ => throw new ArgumentOutOfRangeException(nameof(suite), suite, "Not a QUIC v1 cipher suite."),
             };
         }
