@@ -28,7 +28,7 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
     private readonly SharedState _shared;
     private readonly SqliteControlStore? _ownedStore;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<(QuicListener Listener, Task Accepting)> _listeners = [];
+    private readonly List<(QuicEndpoint Listener, Task Accepting)> _listeners = [];
     private readonly ConcurrentDictionary<ClientSession, Task> _sessions = new();
     private int _started;
     private int _stopped;
@@ -61,8 +61,8 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// The persistent server ID and keys when the store keeps them, else null. QuicListenerOptions has no
-    /// stateless reset key yet, so <see cref="IControlServerKeys.StatelessResetKey"/> is stored but not used.
+    /// The persistent server ID and keys when the store keeps them, else null (every ingress then gets a random
+    /// stateless reset key and reconnect tokens die with the process).
     /// </summary>
     public IControlServerKeys? Keys { get; }
 
@@ -80,6 +80,7 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
         {
             foreach (var ingress in _options.ClientIngresses)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var restriction = IPRestriction.Parse(ingress.AllowCidrs, ingress.DenyCidrs);
                 var serverOptions = new QuicServerConnectionOptions
                 {
@@ -90,10 +91,14 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
                     MaxInboundBidirectionalStreams = 256,
                     MaxInboundUnidirectionalStreams = 0,
                 };
-                var listener = await QuicListener.ListenAsync(new QuicListenerOptions
+
+                // A QuicEndpoint rather than a QuicListener: only its options take a stateless reset key, and a
+                // stored key lets a restarted server reset the connections of clients that missed the shutdown.
+                var listener = QuicEndpoint.Bind(new QuicEndpointOptions
                 {
-                    ListenEndPoint = ingress.Address,
+                    LocalEndPoint = ingress.Address,
                     ApplicationProtocols = ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.ClientToControl),
+                    StatelessResetKey = Keys?.StatelessResetKey.ToArray(),
 
                     // Refusing here, on the first Initial, means a denied address never gets a handshake.
                     ConnectionOptionsCallback = (connection, _, _) =>
@@ -106,7 +111,7 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
 
                         return ValueTask.FromResult(serverOptions);
                     },
-                }, cancellationToken).ConfigureAwait(false);
+                });
                 _listeners.Add((listener, AcceptAsync(listener, _stopping.Token)));
                 ControlServerLog.IngressListening(_logger, listener.LocalEndPoint);
             }
@@ -181,7 +186,7 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
         return new ControlServerStatus(ClientIngressEndPoints, clients, endpoints);
     }
 
-    private async Task AcceptAsync(QuicListener listener, CancellationToken stopping)
+    private async Task AcceptAsync(QuicEndpoint listener, CancellationToken stopping)
     {
         var endPoint = listener.LocalEndPoint;
         while (!stopping.IsCancellationRequested)

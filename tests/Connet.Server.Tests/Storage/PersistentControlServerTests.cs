@@ -43,6 +43,7 @@ public sealed class PersistentControlServerTests
         restarted.ClientIngresses[0].Address = ingress;
         restarted.StoreDirectory = directory.Path;
         await using var second = await ControlTestKit.StartAsync(restarted);
+        Assert.Equal(ingress, second.ClientIngressEndPoints[0]);
 
         // Before the client is back, its announcement is served from the store, in its grace period.
         var stored = Assert.Single(Assert.Single(second.GetStatus().Endpoints).Peers);
