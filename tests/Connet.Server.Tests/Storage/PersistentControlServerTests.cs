@@ -141,6 +141,18 @@ public sealed class PersistentControlServerTests
         Assert.NotNull(first.Keys);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void BlankStoreDirectory_IsAValidationError(string blank)
+    {
+        var options = ControlTestKit.Options();
+        options.StoreDirectory = blank;
+
+        var failure = Assert.Single(ControlServerOptionsValidator.Validate(options));
+        Assert.StartsWith("StoreDirectory:", failure, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AddConnetControlServer_WithStoreDirectory_UsesTheSqliteStore()
     {
