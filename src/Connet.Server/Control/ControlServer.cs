@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Security;
 using Connet.Core.Protocol;
 using Connet.Core.Restrictions;
+using Connet.Server.Control.Storage;
 using Connet.Quic;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,12 +26,19 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
     private readonly ControlServerOptions _options;
     private readonly ILogger _logger;
     private readonly SharedState _shared;
+    private readonly SqliteControlStore? _ownedStore;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<(QuicListener Listener, Task Accepting)> _listeners = [];
+    private readonly List<(QuicEndpoint Listener, Task Accepting)> _listeners = [];
     private readonly ConcurrentDictionary<ClientSession, Task> _sessions = new();
     private int _started;
     private int _stopped;
 
+    /// <param name="store">
+    /// Where announcements live; when null the server opens a <see cref="SqliteControlStore"/> in
+    /// <see cref="ControlServerOptions.StoreDirectory"/> (and closes it on dispose), else keeps them in memory.
+    /// A store that also implements <see cref="IControlServerKeys"/> supplies the reconnect-token key.
+    /// </param>
+    /// <exception cref="ControlStoreException">The store in <see cref="ControlServerOptions.StoreDirectory"/> cannot be opened.</exception>
     public ControlServer(ControlServerOptions options, IControlStore? store = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -38,12 +46,25 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ControlServer>();
         var timeProvider = options.TimeProvider ?? TimeProvider.System;
+        if (store is null && options.StoreDirectory is not null)
+        {
+            store = _ownedStore = new SqliteControlStore(options.StoreDirectory, timeProvider);
+        }
+
+        store ??= new InMemoryControlStore();
+        Keys = store as IControlServerKeys;
         _shared = new SharedState(
             new ClientAuthenticator(options.Tokens),
-            ReconnectTokens.CreateRandom(),
-            new PeerDirectory(store ?? new InMemoryControlStore(), timeProvider, options.EndpointExpiry),
+            Keys is null ? ReconnectTokens.CreateRandom() : new ReconnectTokens(Keys.ReconnectTokenKey.Span),
+            new PeerDirectory(store, timeProvider, options.EndpointExpiry),
             timeProvider);
     }
+
+    /// <summary>
+    /// The persistent server ID and keys when the store keeps them, else null (every ingress then gets a random
+    /// stateless reset key and reconnect tokens die with the process).
+    /// </summary>
+    public IControlServerKeys? Keys { get; }
 
     /// <summary>The bound address of each client ingress, in configuration order (useful with port 0); empty before start.</summary>
     public IReadOnlyList<IPEndPoint> ClientIngressEndPoints { get; private set; } = [];
@@ -59,6 +80,7 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
         {
             foreach (var ingress in _options.ClientIngresses)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var restriction = IPRestriction.Parse(ingress.AllowCidrs, ingress.DenyCidrs);
                 var serverOptions = new QuicServerConnectionOptions
                 {
@@ -69,10 +91,14 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
                     MaxInboundBidirectionalStreams = 256,
                     MaxInboundUnidirectionalStreams = 0,
                 };
-                var listener = await QuicListener.ListenAsync(new QuicListenerOptions
+
+                // A QuicEndpoint rather than a QuicListener: only its options take a stateless reset key, and a
+                // stored key lets a restarted server reset the connections of clients that missed the shutdown.
+                var listener = QuicEndpoint.Bind(new QuicEndpointOptions
                 {
-                    ListenEndPoint = ingress.Address,
+                    LocalEndPoint = ingress.Address,
                     ApplicationProtocols = ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.ClientToControl),
+                    StatelessResetKey = Keys?.StatelessResetKey.ToArray(),
 
                     // Refusing here, on the first Initial, means a denied address never gets a handshake.
                     ConnectionOptionsCallback = (connection, _, _) =>
@@ -85,7 +111,7 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
 
                         return ValueTask.FromResult(serverOptions);
                     },
-                }, cancellationToken).ConfigureAwait(false);
+                });
                 _listeners.Add((listener, AcceptAsync(listener, _stopping.Token)));
                 ControlServerLog.IngressListening(_logger, listener.LocalEndPoint);
             }
@@ -131,6 +157,7 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _shared.ReconnectTokens.Dispose();
+        _ownedStore?.Dispose();
         _stopping.Dispose();
     }
 
@@ -159,7 +186,7 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
         return new ControlServerStatus(ClientIngressEndPoints, clients, endpoints);
     }
 
-    private async Task AcceptAsync(QuicListener listener, CancellationToken stopping)
+    private async Task AcceptAsync(QuicEndpoint listener, CancellationToken stopping)
     {
         var endPoint = listener.LocalEndPoint;
         while (!stopping.IsCancellationRequested)

@@ -23,6 +23,12 @@ public sealed class ControlServerOptions
     /// </summary>
     public TimeSpan EndpointExpiry { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Where the server keeps its announcements, server ID and keys (one SQLite file, <c>control.db</c>), so
+    /// reconnect tokens and announcements in their grace period survive a restart. Null keeps everything in memory.
+    /// </summary>
+    public string? StoreDirectory { get; set; }
+
     /// <summary>The clock for expiry; null uses the one registered in DI, else <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider? TimeProvider { get; set; }
 }

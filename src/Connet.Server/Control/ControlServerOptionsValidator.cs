@@ -44,6 +44,11 @@ public sealed class ControlServerOptionsValidator : IValidateOptions<ControlServ
             errors.Add($"{nameof(ControlServerOptions.EndpointExpiry)}: must not be negative (TimeSpan.Zero disables the grace period); was {options.EndpointExpiry}.");
         }
 
+        if (options.StoreDirectory is { } storeDirectory && string.IsNullOrWhiteSpace(storeDirectory))
+        {
+            errors.Add($"{nameof(ControlServerOptions.StoreDirectory)}: must be a directory path, or null to keep state in memory.");
+        }
+
         return errors;
     }
 

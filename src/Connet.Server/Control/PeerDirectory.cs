@@ -25,6 +25,7 @@ internal sealed class PeerDirectory : IDisposable
         _store = store;
         _timeProvider = timeProvider;
         _expiry = expiry;
+        ExpireLoadedPeers();
     }
 
     /// <summary>
@@ -78,26 +79,67 @@ internal sealed class PeerDirectory : IDisposable
                 }
             }
 
-            ITimer? timer = null;
-            timer = _timeProvider.CreateTimer(
-                _ =>
-                {
-                    lock (_gate)
-                    {
-                        // Only the announcements this disconnect marked: a revive cleared the deadline, and a later
-                        // disconnect set a different one with its own timer.
-                        RemoveWhereLocked(peer => peer.Key.ClientId == clientId && peer.ExpiresAt == deadline);
-                        if (timer is not null && _expiryTimers.Remove(timer))
-                        {
-                            timer.Dispose();
-                        }
-                    }
-                },
-                null,
-                _expiry,
-                Timeout.InfiniteTimeSpan);
-            _expiryTimers.Add(timer);
+            ScheduleExpiryLocked(clientId, deadline);
         }
+    }
+
+    /// <summary>
+    /// A persistent store can hold announcements from before a restart: their clients are not connected now, so
+    /// each gets a deadline (the one it had, or a full grace period if the server stopped without detaching it)
+    /// and a timer, and a reconnect within it revives them as usual.
+    /// </summary>
+    private void ExpireLoadedPeers()
+    {
+        lock (_gate)
+        {
+            var now = _timeProvider.GetUtcNow();
+            var deadlines = new HashSet<(string ClientId, DateTimeOffset Deadline)>();
+            foreach (var peer in _store.GetPeers())
+            {
+                var deadline = peer.ExpiresAt ?? now + _expiry;
+                if (peer.ExpiresAt is null)
+                {
+                    _store.PutPeer(peer with { ExpiresAt = deadline });
+                }
+
+                deadlines.Add((peer.Key.ClientId, deadline));
+            }
+
+            foreach (var (clientId, deadline) in deadlines)
+            {
+                ScheduleExpiryLocked(clientId, deadline);
+            }
+        }
+    }
+
+    private void ScheduleExpiryLocked(string clientId, DateTimeOffset deadline)
+    {
+        var dueIn = deadline - _timeProvider.GetUtcNow();
+        ITimer? timer = null;
+        timer = _timeProvider.CreateTimer(
+            _ =>
+            {
+                lock (_gate)
+                {
+                    // A timer that fires while the directory is disposed must not touch a store that may be closed.
+                    if (_disposed)
+                    {
+                        return;
+                    }
+
+                    // Only the announcements this disconnect marked: a revive cleared the deadline, and a later
+                    // disconnect set a different one with its own timer.
+                    RemoveWhereLocked(peer => peer.Key.ClientId == clientId && peer.ExpiresAt == deadline);
+                    if (timer is not null && _expiryTimers.Remove(timer))
+                    {
+                        timer.Dispose();
+                    }
+                }
+            },
+            null,
+            dueIn > TimeSpan.Zero ? dueIn : TimeSpan.Zero,
+            Timeout.InfiniteTimeSpan);
+        _expiryTimers.Add(timer);
     }
 
     /// <summary>Adds or replaces an announcement of a connected client.</summary>

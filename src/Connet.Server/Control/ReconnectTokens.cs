@@ -11,8 +11,9 @@ namespace Connet.Server.Control;
 /// Go connet seals with NaCl secretbox (XSalsa20-Poly1305, 24-byte nonce prefix). We use AES-256-GCM
 /// (12-byte nonce ‖ ciphertext ‖ 16-byte tag) because .NET has it built in. The token is opaque to clients and
 /// only this server opens it, so the format difference is invisible on the wire; what it does mean is that a
-/// token minted by a Go control server is not accepted here (the client just gets a new ID). The key lives in
-/// memory, so tokens do not survive a restart until the persistent store keeps it.
+/// token minted by a Go control server is not accepted here (the client just gets a new ID). With a store
+/// directory the key comes from <see cref="Storage.IControlServerKeys"/>, so tokens survive a restart; without
+/// one it is random per process.
 /// </remarks>
 internal sealed class ReconnectTokens : IDisposable
 {
