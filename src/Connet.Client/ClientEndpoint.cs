@@ -34,6 +34,7 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
     private readonly Dictionary<PeerConnection, TaskCompletionSource> _live = [];
     private readonly HashSet<PeerConnection> _endedBeforeAdoption = [];
     private TcpSource? _source;
+    private IPEndPoint? _sourceAddress;
 
     public ClientEndpoint(
         string name,
@@ -73,6 +74,9 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         if (Role == ConnetEndpointRole.Source)
         {
             _source = await TcpSource.StartAsync(_options.Url, LiveConnections, _loggerFactory.CreateLogger<TcpSource>(), cancellationToken: cancellationToken).ConfigureAwait(false);
+
+            // Kept: the listener's socket cannot say where it was bound once disposed, and status must still work then.
+            _sourceAddress = _source.LocalEndPoint;
         }
     }
 
@@ -95,7 +99,7 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
                 [.. _live.Keys.Where(remote.Owns).Select(connection => new ConnetPeerConnectionStatus(
                     connection.Direction == PeerConnectionDirection.Outgoing ? ConnetPeerConnectionDirection.Outgoing : ConnetPeerConnectionDirection.Incoming,
                     connection.RemoteEndPoint))]));
-            return new ConnetEndpointStatus(Name, Role, _source?.LocalEndPoint, [.. peers]);
+            return new ConnetEndpointStatus(Name, Role, _sourceAddress, [.. peers]);
         }
     }
 
