@@ -99,6 +99,27 @@ public sealed class ConnetClientEndToEndTests
     }
 
     [Fact]
+    public async Task ControlRestarts_ClientsReconnectAndTunnelsWorkAgain()
+    {
+        await using var echo = new TcpEchoServer();
+        await using var kit = await ConnetClientKit.StartAsync();
+        var destination = await kit.StartDestinationAsync(echo.Url);
+        var source = await kit.StartSourceAsync();
+        await ConnetClientKit.WaitForPeerConnectionAsync(source);
+
+        await kit.RestartControlAsync();
+        await ConnetClientKit.WaitForAsync(source, status => status.State == ConnetClientState.Connected && kit.Control.GetStatus().Clients.Count == 2, "both clients back on the new control server");
+        await ConnetClientKit.WaitForAsync(destination, status => status.State == ConnetClientState.Connected, "the destination to reconnect");
+        await ConnetClientKit.WaitForPeerConnectionAsync(source);
+
+        byte[] payload = TestKit.SeededPayload(7, 64 * 1024);
+        using var guard = new CancellationTokenSource(TestKit.Guard);
+        byte[] echoed = await TestKit.TcpRoundTripAsync(ConnetClientKit.SourceAddress(source), payload, guard.Token);
+        Assert.True(payload.AsSpan().SequenceEqual(echoed), "the echoed bytes differ after the reconnect");
+        Assert.Equal(2, kit.Control.GetStatus().Clients.Count);
+    }
+
+    [Fact]
     public async Task DestinationStops_SourceConnectionsAreClosedNotHung()
     {
         await using var echo = new TcpEchoServer();

@@ -18,19 +18,29 @@ internal sealed class ConnetClientKit : IAsyncDisposable
 
     private ConnetClientKit(ControlServer control) => Control = control;
 
-    public ControlServer Control { get; }
+    public ControlServer Control { get; private set; }
 
     public string ControlAddress => $"127.0.0.1:{Control.ClientIngressEndPoints[0].Port}";
 
-    public static async Task<ConnetClientKit> StartAsync()
+    public static async Task<ConnetClientKit> StartAsync() => new(await StartControlAsync(0));
+
+    /// <summary>Stops the control server and starts a fresh one (new secrets, no state) on the same port.</summary>
+    public async Task RestartControlAsync()
+    {
+        int port = Control.ClientIngressEndPoints[0].Port;
+        await Control.DisposeAsync().AsTask().WaitAsync(TestKit.Guard);
+        Control = await StartControlAsync(port);
+    }
+
+    private static async Task<ControlServer> StartControlAsync(int port)
     {
         var control = new ControlServer(new ControlServerOptions
         {
-            ClientIngresses = [new ControlClientIngress { Address = new IPEndPoint(IPAddress.Loopback, 0), Certificate = ServerCertificate }],
+            ClientIngresses = [new ControlClientIngress { Address = new IPEndPoint(IPAddress.Loopback, port), Certificate = ServerCertificate }],
             Tokens = [new ControlClientToken { Token = DestinationToken }, new ControlClientToken { Token = SourceToken }],
         });
         await control.StartAsync(CancellationToken.None).WaitAsync(TestKit.Guard);
-        return new ConnetClientKit(control);
+        return control;
     }
 
     /// <summary>Options for a client of this kit's control server on an ephemeral loopback direct port.</summary>
