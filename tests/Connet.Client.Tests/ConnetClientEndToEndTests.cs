@@ -55,8 +55,14 @@ public sealed class ConnetClientEndToEndTests
         await using var kit = await ConnetClientKit.StartAsync();
         var destination = await kit.StartDestinationAsync(echo.Url);
         var source = await kit.StartSourceAsync();
-        await ConnetClientKit.WaitForPeerConnectionAsync(source);
-        await ConnetClientKit.WaitForPeerConnectionAsync(destination);
+        // Both sides dial and accept (simultaneous open), so each ends up with a connection in each direction.
+        foreach (var client in new[] { source, destination })
+        {
+            await ConnetClientKit.WaitForAsync(
+                client,
+                status => status.Endpoints.Single().Peers.SelectMany(peer => peer.Connections).Select(connection => connection.Direction).Distinct().Count() == 2,
+                "an outgoing and an incoming direct connection");
+        }
 
         var status = source.GetStatus();
         Assert.Equal(ConnetClientState.Connected, status.State);
@@ -81,6 +87,35 @@ public sealed class ConnetClientEndToEndTests
 
         Assert.Equal(ConnetErrorCode.AuthenticationFailed, refused.Code);
         // kit.StartClientAsync registered the client before starting it, so disposal still stops it.
+    }
+
+    [Fact]
+    public async Task UnreachableControl_StartReturnsAndKeepsReconnecting()
+    {
+        int silentPort;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            silentPort = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        var options = new ConnetClientOptions
+        {
+            Token = "token",
+            ServerAddress = $"127.0.0.1:{silentPort}",
+            DirectAddress = new IPEndPoint(IPAddress.Loopback, 0),
+            Sources = { ["svc"] = new ConnetEndpointOptions { Url = "tcp://127.0.0.1:0" } },
+        };
+        await using var client = new ConnetClient(options);
+
+        await client.StartAsync(CancellationToken.None).WaitAsync(TestKit.Guard);
+
+        var status = client.GetStatus();
+        Assert.Equal(ConnetClientState.Reconnecting, status.State);
+        Assert.False(string.IsNullOrEmpty(status.LastError));
+        Assert.NotNull(Assert.Single(status.Endpoints).SourceAddress);
+        await client.StopAsync(CancellationToken.None).WaitAsync(TestKit.Guard);
+        Assert.Equal(ConnetClientState.Stopped, client.GetStatus().State);
     }
 
     [Fact]
