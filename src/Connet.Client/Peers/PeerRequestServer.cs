@@ -27,6 +27,9 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
         _requestTimeout = requestTimeout ?? DirectPeerOptions.DefaultRequestTimeout;
     }
 
+    /// <summary>Raised once per served connection when its stream accept loop ends (the connection closed or this server stopped).</summary>
+    public event Action<PeerConnection>? ConnectionEnded;
+
     /// <summary>Number of connections and streams being served (for tests and status).</summary>
     public int ActiveCount => _tasks.Count;
 
@@ -59,6 +62,10 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
         catch (Exception exception) when (exception is QuicException or ObjectDisposedException)
         {
             Log.ConnectionEnded(_logger, peer.ToString(), exception.Message);
+        }
+        finally
+        {
+            ConnectionEnded?.Invoke(peer);
         }
     }
 

@@ -1,0 +1,59 @@
+using System.Net;
+
+namespace Connet.Client;
+
+/// <summary>Where the client stands with the control server.</summary>
+public enum ConnetClientState
+{
+    NotStarted,
+    Connecting,
+    Connected,
+
+    /// <summary>The control connection was lost (or could not be made); retrying with backoff.</summary>
+    Reconnecting,
+
+    /// <summary>The control server refused the token; terminal until restarted with other options.</summary>
+    AuthenticationFailed,
+    Stopped,
+}
+
+public enum ConnetEndpointRole
+{
+    Destination,
+    Source,
+}
+
+/// <summary>Who dialed a direct peer connection.</summary>
+public enum ConnetPeerConnectionDirection
+{
+    /// <summary>We dialed the remote peer.</summary>
+    Outgoing,
+
+    /// <summary>The remote peer dialed us.</summary>
+    Incoming,
+}
+
+/// <summary>A point-in-time view of a <see cref="ConnetClient"/>.</summary>
+/// <param name="DirectAddress">The bound UDP socket (control, and peers in both directions).</param>
+/// <param name="PublicAddress">The socket's address as the control server sees it, once authenticated.</param>
+/// <param name="LastError">Why the last control connection attempt failed, if it did.</param>
+public sealed record ConnetClientStatus(
+    ConnetClientState State,
+    IPEndPoint? DirectAddress,
+    IPEndPoint? PublicAddress,
+    IReadOnlyList<IPEndPoint> AdvertisedAddresses,
+    IReadOnlyList<ConnetEndpointStatus> Endpoints,
+    string? LastError);
+
+/// <param name="SourceAddress">Where a source listens for TCP connections (the bound port when the URL asked for 0).</param>
+/// <param name="Peers">The remote peers control announced, with their live direct connections.</param>
+public sealed record ConnetEndpointStatus(
+    string Name,
+    ConnetEndpointRole Role,
+    IPEndPoint? SourceAddress,
+    IReadOnlyList<ConnetPeerStatus> Peers);
+
+/// <param name="Id">The id control assigned to the remote peer.</param>
+public sealed record ConnetPeerStatus(string Id, string Metadata, IReadOnlyList<ConnetPeerConnectionStatus> Connections);
+
+public sealed record ConnetPeerConnectionStatus(ConnetPeerConnectionDirection Direction, IPEndPoint RemoteAddress);

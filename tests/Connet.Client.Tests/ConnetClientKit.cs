@@ -1,0 +1,127 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Connet.Server.Control;
+
+namespace Connet.Client.Tests;
+
+/// <summary>A real control server on loopback and <see cref="ConnetClient"/>s configured to use it.</summary>
+internal sealed class ConnetClientKit : IAsyncDisposable
+{
+    public const string DestinationToken = "destination-token";
+    public const string SourceToken = "source-token";
+    public const string ServerName = "control.connet.test";
+
+    private static readonly X509Certificate2 ServerCertificate = CreateSelfSigned(ServerName);
+
+    private readonly List<ConnetClient> _clients = [];
+
+    private ConnetClientKit(ControlServer control) => Control = control;
+
+    public ControlServer Control { get; private set; }
+
+    public string ControlAddress => $"127.0.0.1:{Control.ClientIngressEndPoints[0].Port}";
+
+    public static async Task<ConnetClientKit> StartAsync() => new(await StartControlAsync(0));
+
+    /// <summary>Stops the control server and starts a fresh one (new secrets, no state) on the same port.</summary>
+    public async Task RestartControlAsync()
+    {
+        int port = Control.ClientIngressEndPoints[0].Port;
+        await Control.DisposeAsync().AsTask().WaitAsync(TestKit.Guard);
+        Control = await StartControlAsync(port);
+    }
+
+    private static async Task<ControlServer> StartControlAsync(int port)
+    {
+        var control = new ControlServer(new ControlServerOptions
+        {
+            ClientIngresses = [new ControlClientIngress { Address = new IPEndPoint(IPAddress.Loopback, port), Certificate = ServerCertificate }],
+            Tokens = [new ControlClientToken { Token = DestinationToken }, new ControlClientToken { Token = SourceToken }],
+        });
+        await control.StartAsync(CancellationToken.None).WaitAsync(TestKit.Guard);
+        return control;
+    }
+
+    /// <summary>Options for a client of this kit's control server on an ephemeral loopback direct port.</summary>
+    public ConnetClientOptions Options(string token) => new()
+    {
+        Token = token,
+        ServerAddress = ControlAddress,
+        ServerName = ServerName,
+        ServerCertificateAuthorities = [X509CertificateLoader.LoadCertificate(ServerCertificate.RawData)],
+        DirectAddress = new IPEndPoint(IPAddress.Loopback, 0),
+        Metadata = token,
+    };
+
+    public async Task<ConnetClient> StartDestinationAsync(string target, string endpoint = "svc")
+    {
+        var options = Options(DestinationToken);
+        options.Destinations[endpoint] = new ConnetEndpointOptions { Url = target, Route = ConnetRoute.Direct };
+        return await StartClientAsync(options);
+    }
+
+    public async Task<ConnetClient> StartSourceAsync(string endpoint = "svc")
+    {
+        var options = Options(SourceToken);
+        options.Sources[endpoint] = new ConnetEndpointOptions { Url = "tcp://127.0.0.1:0", Route = ConnetRoute.Any };
+        return await StartClientAsync(options);
+    }
+
+    public async Task<ConnetClient> StartClientAsync(ConnetClientOptions options)
+    {
+        var client = new ConnetClient(options);
+        _clients.Add(client);
+        await client.StartAsync(CancellationToken.None).WaitAsync(TestKit.Guard);
+        return client;
+    }
+
+    /// <summary>The TCP address the source endpoint listens on.</summary>
+    public static IPEndPoint SourceAddress(ConnetClient source, string endpoint = "svc") =>
+        source.GetStatus().Endpoints.Single(status => status.Name == endpoint).SourceAddress
+        ?? throw new InvalidOperationException("The source endpoint reports no listening address.");
+
+    /// <summary>Polls the status until <paramref name="condition"/> holds (bounded by count and by the guard).</summary>
+    public static async Task WaitForAsync(ConnetClient client, Func<ConnetClientStatus, bool> condition, string what)
+    {
+        using var guard = new CancellationTokenSource(TestKit.Guard);
+        for (int attempt = 0; attempt < 600; attempt++)
+        {
+            if (condition(client.GetStatus()))
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), guard.Token);
+        }
+
+        throw new TimeoutException($"Gave up waiting for {what}; last status: {client.GetStatus()}");
+    }
+
+    /// <summary>Waits until <paramref name="client"/>'s endpoint has at least one live direct connection.</summary>
+    public static Task WaitForPeerConnectionAsync(ConnetClient client, string endpoint = "svc") =>
+        WaitForAsync(
+            client,
+            status => status.Endpoints.Single(e => e.Name == endpoint).Peers.Any(peer => peer.Connections.Count > 0),
+            $"a direct connection on {endpoint}");
+
+    public static X509Certificate2 CreateSelfSigned(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(name);
+        request.CertificateExtensions.Add(names.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            await client.StopAsync(CancellationToken.None).WaitAsync(TestKit.Guard);
+        }
+
+        await Control.DisposeAsync();
+    }
+}
