@@ -1,3 +1,4 @@
+using Connet.Quic.Tests.Crypto;
 using System.Buffers.Binary;
 using System.Diagnostics.Metrics;
 using System.Net;
@@ -184,7 +185,7 @@ public class QuicEndpointTests
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
 
-        await client.SendToAsync(Convert.FromHexString(ClientHelloPeekTests.Rfc9001ClientInitial), server.LocalEndPoint);
+        await client.SendToAsync(Hex.Bytes(Rfc9001Vectors.ClientInitialProtected), server.LocalEndPoint);
         (IPEndPoint remote, string serverName) = await called.Task.WaitAsync(Guard);
         Assert.Equal(client.LocalEndPoint, remote);
         Assert.Equal("example.com", serverName);
