@@ -1,3 +1,5 @@
+using Connet.Core.Runtime;
+using Connet.Core.Tunnels;
 using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;

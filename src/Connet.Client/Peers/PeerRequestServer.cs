@@ -1,3 +1,5 @@
+using Connet.Core.Runtime;
+using Connet.Core.Tunnels;
 using Connet.Client.Tunnels;
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire.Peer;

@@ -1,3 +1,5 @@
+using Connet.Core.Runtime;
+using Connet.Core.Tunnels;
 using System.Net;
 using System.Net.Sockets;
 using Connet.Client.Peers;

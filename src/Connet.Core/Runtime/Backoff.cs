@@ -1,10 +1,10 @@
-namespace Connet.Client;
+namespace Connet.Core.Runtime;
 
 /// <summary>
 /// Jittered exponential backoff as Go connet's pkg/reliable: each delay is random between the minimum and three
 /// times the previous one, capped.
 /// </summary>
-internal sealed class Backoff(TimeSpan minimum, TimeSpan maximum)
+public sealed class Backoff(TimeSpan minimum, TimeSpan maximum)
 {
     private TimeSpan _previous = TimeSpan.Zero;
 

@@ -1,4 +1,6 @@
-namespace Connet.Client.Tests;
+using Connet.Core.Runtime;
+
+namespace Connet.Core.Tests.Runtime;
 
 public sealed class BackoffTests
 {

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 
-namespace Connet.Client;
+namespace Connet.Core.Runtime;
 
 /// <summary>
 /// Owns fire-and-forget work (one task per connection or stream) so that disposal can cancel it and wait for all of
 /// it: no task outlives its owner. Each task must observe <see cref="Stopping"/> and handle its own exceptions.
 /// </summary>
-internal sealed class BackgroundTasks : IAsyncDisposable
+public sealed class BackgroundTasks : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Task, byte> _running = new();

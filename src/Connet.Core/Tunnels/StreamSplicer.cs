@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Connet.Core.Protocol;
 using Connet.Quic;
 
-namespace Connet.Client.Tunnels;
+namespace Connet.Core.Tunnels;
 
 /// <summary>
 /// Copies bytes both ways between two streams (a QUIC tunnel stream and a TCP connection) until both directions have
@@ -11,7 +11,7 @@ namespace Connet.Client.Tunnels;
 /// the other side, and the opposite direction carries on. A failure in either direction aborts both streams. Both
 /// streams are disposed when splicing returns.
 /// </summary>
-internal static class StreamSplicer
+public static class StreamSplicer
 {
     /// <summary>Large enough to fill a QUIC packet train or a TCP segment burst per read; pooled.</summary>
     private const int BufferSize = 64 * 1024;
