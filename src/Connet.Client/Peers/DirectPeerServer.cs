@@ -1,13 +1,12 @@
-using Connet.Core.Runtime;
-using Connet.Core.Tunnels;
 using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Core.Certificates;
 using Connet.Core.Protocol;
+using Connet.Core.Runtime;
 using Connet.Quic;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Connet.Client.Peers;
 

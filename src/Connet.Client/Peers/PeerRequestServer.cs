@@ -1,8 +1,8 @@
+using Connet.Client.Tunnels;
+using Connet.Core.Protocol.Wire.Peer;
+using Connet.Core.Protocol;
 using Connet.Core.Runtime;
 using Connet.Core.Tunnels;
-using Connet.Client.Tunnels;
-using Connet.Core.Protocol;
-using Connet.Core.Protocol.Wire.Peer;
 using Connet.Quic;
 using Microsoft.Extensions.Logging;
 

@@ -1,12 +1,12 @@
-using Connet.Core.Runtime;
-using Connet.Core.Tunnels;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Connet.Client.Peers;
 using Connet.Core.Protocol;
+using Connet.Core.Runtime;
+using Connet.Core.Tunnels;
 using Connet.Quic;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Connet.Client.Tunnels;
 
