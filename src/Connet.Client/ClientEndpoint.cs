@@ -1,13 +1,13 @@
-using System.Net.Sockets;
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
+using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Peers;
 using Connet.Client.Tunnels;
 using Connet.Core.Certificates;
-using Connet.Core.Protocol.Wire.Control;
-using Connet.Core.Protocol.Wire;
 using Connet.Core.Protocol;
+using Connet.Core.Protocol.Wire;
+using Connet.Core.Protocol.Wire.Control;
 using Connet.Core.Runtime;
 using Connet.Quic;
 using Google.Protobuf;

@@ -1,17 +1,17 @@
+using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Peers;
-using Connet.Core.Protocol.Wire.Control;
 using Connet.Core.Protocol;
+using Connet.Core.Protocol.Wire.Control;
 using Connet.Core.Runtime;
 using Connet.Quic;
 using Google.Protobuf;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Connet.Client;

@@ -5,8 +5,8 @@ using Connet.Core.Certificates;
 using Connet.Core.Protocol;
 using Connet.Core.Runtime;
 using Connet.Quic;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Connet.Client.Peers;
 

@@ -1,6 +1,6 @@
 using Connet.Client.Tunnels;
-using Connet.Core.Protocol.Wire.Peer;
 using Connet.Core.Protocol;
+using Connet.Core.Protocol.Wire.Peer;
 using Connet.Core.Runtime;
 using Connet.Core.Tunnels;
 using Connet.Quic;

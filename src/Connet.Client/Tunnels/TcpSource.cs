@@ -1,12 +1,12 @@
-using System.Net.Sockets;
 using System.Net;
+using System.Net.Sockets;
 using Connet.Client.Peers;
 using Connet.Core.Protocol;
 using Connet.Core.Runtime;
 using Connet.Core.Tunnels;
 using Connet.Quic;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Connet.Client.Tunnels;
 
