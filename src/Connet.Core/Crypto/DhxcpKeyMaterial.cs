@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
 
 namespace Connet.Core.Crypto;
 
@@ -10,17 +8,20 @@ public sealed record DhxcpPeerKey(ReadOnlyMemory<byte> PublicKey, DateTimeOffset
 
 /// <summary>
 /// The signed key material of dhxcp (connet-protocol.md §2.6): <c>key_time</c> = X25519 public key (32) ‖ UnixNano
-/// timestamp as big-endian uint64 (8), and an Ed25519 signature over key_time made with the sender's signing key.
+/// timestamp as big-endian uint64 (8), and a signature over key_time made with the sender's server-certificate key.
 /// </summary>
 /// <remarks>
-/// Go connet signs with the ed25519 private key of its server certificate. Our peer certificates are ECDSA P-256
-/// (see <see cref="Certificates.PeerCertificates"/>), so the Ed25519 signing key here is a separate key the caller
-/// must bind to the peer by other means (e.g. exchange it alongside the certificate) until that gap is closed.
+/// Go connet's certificates are Ed25519, so it signs with Ed25519. Ours are ECDSA P-256 (see
+/// <see cref="Certificates.PeerCertificates"/>), so we sign with the server certificate's ECDSA key: ECDSA P-256 over
+/// SHA-256, IEEE P1363 encoding (r ‖ s, 64 bytes). The verifier uses the public key of the server certificate the
+/// peer announced, which binds the ephemeral key to that peer as Go's scheme does; only the algorithm differs.
 /// </remarks>
 public static class DhxcpKeyMaterial
 {
     public const int KeyTimeLength = DhxcpKeyPair.KeyLength + sizeof(ulong);
     public const int SignatureLength = 64;
+
+    private const int SigningKeySize = 256;
 
     /// <summary>How far the peer's timestamp may be from our clock, in either direction (inclusive).</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
@@ -52,7 +53,8 @@ public static class DhxcpKeyMaterial
         return CreateKeyTime(keyPair.PublicKey.Span, timeProvider.GetUtcNow());
     }
 
-    public static byte[] Sign(ReadOnlySpan<byte> keyTime, Ed25519PrivateKeyParameters signingKey)
+/// <summary>Signs <paramref name="keyTime"/> with our server certificate's private key (ECDSA P-256, SHA-256, P1363).</summary>
+    public static byte[] Sign(ReadOnlySpan<byte> keyTime, ECDsa signingKey)
     {
         ArgumentNullException.ThrowIfNull(signingKey);
         if (keyTime.Length != KeyTimeLength)
@@ -60,21 +62,23 @@ public static class DhxcpKeyMaterial
             throw new ArgumentException($"dhxcp key_time is {KeyTimeLength} bytes, not {keyTime.Length}.", nameof(keyTime));
         }
 
-        var signer = new Ed25519Signer();
-        signer.Init(forSigning: true, signingKey);
-        signer.BlockUpdate(keyTime);
-        return signer.GenerateSignature();
+        if (signingKey.KeySize != SigningKeySize)
+        {
+            throw new ArgumentException($"dhxcp signs with an ECDSA P-256 key, not a {signingKey.KeySize}-bit one.", nameof(signingKey));
+        }
+
+        return signingKey.SignData(keyTime, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
     /// <summary>
-    /// Checks the length, the Ed25519 signature and the timestamp window of a peer's key_time,
-    /// and returns its X25519 public key.
+    /// Checks the length, the signature (with the public key of the peer's announced server certificate) and the
+    /// timestamp window of a peer's key_time, and returns its X25519 public key.
     /// </summary>
     /// <exception cref="CryptographicException">Wrong length, bad signature, or a timestamp more than <see cref="MaxClockSkew"/> away.</exception>
     public static DhxcpPeerKey Verify(
         ReadOnlySpan<byte> keyTime,
         ReadOnlySpan<byte> signature,
-        Ed25519PublicKeyParameters verificationKey,
+        ECDsa verificationKey,
         TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(verificationKey);
@@ -86,13 +90,11 @@ public static class DhxcpKeyMaterial
 
         if (signature.Length != SignatureLength)
         {
-            throw new CryptographicException($"dhxcp: an Ed25519 signature must be {SignatureLength} bytes, got {signature.Length}.");
+            throw new CryptographicException($"dhxcp: an ECDSA P-256 signature must be {SignatureLength} bytes, got {signature.Length}.");
         }
 
-        var verifier = new Ed25519Signer();
-        verifier.Init(forSigning: false, verificationKey);
-        verifier.BlockUpdate(keyTime);
-        if (!verifier.VerifySignature(signature.ToArray()))
+        if (verificationKey.KeySize != SigningKeySize
+            || !verificationKey.VerifyData(keyTime, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
         {
             throw new CryptographicException("dhxcp: the key_time signature does not verify with the peer's key.");
         }

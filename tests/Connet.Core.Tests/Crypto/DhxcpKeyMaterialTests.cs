@@ -1,18 +1,56 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Connet.Core.Crypto;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Security;
+using System.Security.Cryptography.X509Certificates;
+using Connet.Core.Certificates;
 
 namespace Connet.Core.Tests.Crypto;
 
-public sealed class DhxcpKeyMaterialTests
+public sealed class DhxcpKeyMaterialTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2026, 6, 27, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly Ed25519PrivateKeyParameters _signingKey = new(new SecureRandom());
+    // Signed and verified the way peers do it: with the server certificate's private key, checked against the
+    // public key of the same certificate as the peer announced it (DER only, no private key).
+    private readonly PeerCertificates _certificates = PeerCertificates.Create();
+    private readonly ECDsa _signingKey;
+    private readonly ECDsa _verificationKey;
 
-    private Ed25519PublicKeyParameters VerificationKey => _signingKey.GeneratePublicKey();
+    public DhxcpKeyMaterialTests()
+    {
+        _signingKey = _certificates.Server.GetECDsaPrivateKey()!;
+        using var announced = X509CertificateLoader.LoadCertificate(_certificates.Server.RawData);
+        _verificationKey = announced.GetECDsaPublicKey()!;
+    }
+
+    private ECDsa VerificationKey => _verificationKey;
+
+    public void Dispose()
+    {
+        _signingKey.Dispose();
+        _verificationKey.Dispose();
+        _certificates.Dispose();
+    }
+
+    [Fact]
+    public void Signature_is_64_bytes_of_ieee_p1363()
+    {
+        var keyTime = DhxcpKeyMaterial.CreateKeyTime(DhxcpKeyPair.Generate(), new FixedTimeProvider(Now));
+
+        var signature = DhxcpKeyMaterial.Sign(keyTime, _signingKey);
+
+        Assert.Equal(DhxcpKeyMaterial.SignatureLength, signature.Length);
+        Assert.True(_verificationKey.VerifyData(keyTime, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+    }
+
+    [Fact]
+    public void Signing_with_a_non_p256_key_is_refused()
+    {
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        var keyTime = DhxcpKeyMaterial.CreateKeyTime(DhxcpKeyPair.Generate(), new FixedTimeProvider(Now));
+
+        Assert.Throws<ArgumentException>(() => DhxcpKeyMaterial.Sign(keyTime, p384));
+    }
 
     [Fact]
     public void KeyTime_is_public_key_then_big_endian_unix_nanoseconds()
@@ -61,7 +99,9 @@ public sealed class DhxcpKeyMaterialTests
     {
         var clock = new FixedTimeProvider(Now);
         var keyTime = DhxcpKeyMaterial.CreateKeyTime(DhxcpKeyPair.Generate(), clock);
-        var signature = DhxcpKeyMaterial.Sign(keyTime, new Ed25519PrivateKeyParameters(new SecureRandom()));
+        using var otherCertificates = PeerCertificates.Create();
+        using var otherKey = otherCertificates.Server.GetECDsaPrivateKey()!;
+        var signature = DhxcpKeyMaterial.Sign(keyTime, otherKey);
 
         Assert.Throws<CryptographicException>(() => DhxcpKeyMaterial.Verify(keyTime, signature, VerificationKey, clock));
     }
