@@ -9,14 +9,30 @@ namespace Connet.Client;
 /// <summary>How an endpoint may reach its peers (connet-protocol.md §1 "Endpoint").</summary>
 public enum ConnetRoute
 {
-    /// <summary>Direct or relay; only direct is implemented, so this behaves as <see cref="Direct"/>.</summary>
+    /// <summary>Direct connections first, relays when no direct connection is up.</summary>
     Any,
 
     /// <summary>Direct peer-to-peer QUIC connections only.</summary>
     Direct,
 
-    /// <summary>Through a relay server; not supported yet (rejected by validation).</summary>
+    /// <summary>Through relay servers only: no direct addresses are announced, dialed or accepted.</summary>
     Relay,
+}
+
+/// <summary>
+/// How a tunnel through a relay is protected end to end (connet-protocol.md §2.6); the destination picks tls if both
+/// sides list it, else dhxcp, else none. Direct connections are TLS already and never use these.
+/// </summary>
+public enum ConnetRelayEncryption
+{
+    /// <summary>Plain bytes: the relay can read them.</summary>
+    None,
+
+    /// <summary>A TLS 1.3 session inside the relayed stream, with the pinned peer certificates.</summary>
+    Tls,
+
+    /// <summary>X25519 key agreement signed with the peer certificates, then ChaCha20-Poly1305 records.</summary>
+    Dhxcp,
 }
 
 /// <summary>One destination or source endpoint.</summary>
@@ -26,6 +42,9 @@ public sealed class ConnetEndpointOptions
     public string Url { get; set; } = string.Empty;
 
     public ConnetRoute Route { get; set; } = ConnetRoute.Any;
+
+    /// <summary>The relay encryptions this endpoint accepts; null uses <see cref="ConnetClientOptions.RelayEncryptions"/>.</summary>
+    public List<ConnetRelayEncryption>? RelayEncryptions { get; set; }
 }
 
 /// <summary>Settings of a <see cref="ConnetClient"/> (the <c>[client]</c> section of Go connet's configuration).</summary>
@@ -53,6 +72,9 @@ public sealed class ConnetClientOptions
 
     /// <summary>Free text the control server shows for this client and passes to its peers.</summary>
     public string Metadata { get; set; } = string.Empty;
+
+    /// <summary>The relay encryptions of every endpoint that does not set its own (Go connet's default: none only).</summary>
+    public List<ConnetRelayEncryption> RelayEncryptions { get; set; } = [ConnetRelayEncryption.None];
 
     public Dictionary<string, ConnetEndpointOptions> Destinations { get; set; } = new(StringComparer.Ordinal);
 
@@ -87,10 +109,15 @@ public sealed class ConnetClientOptions
             errors.Add("At least one destination or source is required.");
         }
 
+        ValidateEncryptions(RelayEncryptions, "RelayEncryptions", errors);
         ValidateEndpoints(Destinations, "Destinations", errors);
         ValidateEndpoints(Sources, "Sources", errors);
         return errors;
     }
+
+    /// <summary>The relay encryptions <paramref name="endpoint"/> uses: its own list, else the client's.</summary>
+    internal IReadOnlyList<ConnetRelayEncryption> EffectiveRelayEncryptions(ConnetEndpointOptions endpoint) =>
+        endpoint.RelayEncryptions ?? RelayEncryptions;
 
     internal (string Host, int Port) ParseServerAddress() =>
         TryParseHostPort(ServerAddress, out var host, out var port) ? (host, port) : throw new FormatException($"ServerAddress '{ServerAddress}' is not host:port.");
@@ -127,14 +154,34 @@ public sealed class ConnetClientOptions
                 errors.Add($"{section}[{name}].Url: {exception.Message} Only tcp://host:port is supported.");
             }
 
-            if (endpoint.Route == ConnetRoute.Relay)
-            {
-                errors.Add($"{section}[{name}].Route: relay routes are not supported yet; use Direct or Any.");
-            }
-            else if (!Enum.IsDefined(endpoint.Route))
+            if (!Enum.IsDefined(endpoint.Route))
             {
                 errors.Add($"{section}[{name}].Route: {endpoint.Route} is not a route.");
             }
+
+            if (endpoint.RelayEncryptions is not null)
+            {
+                ValidateEncryptions(endpoint.RelayEncryptions, $"{section}[{name}].RelayEncryptions", errors);
+            }
+        }
+    }
+
+    private static void ValidateEncryptions(List<ConnetRelayEncryption>? encryptions, string setting, List<string> errors)
+    {
+        if (encryptions is null || encryptions.Count == 0)
+        {
+            errors.Add($"{setting} must list at least one of None, Tls, Dhxcp.");
+            return;
+        }
+
+        foreach (var undefined in encryptions.Where(encryption => !Enum.IsDefined(encryption)).Distinct())
+        {
+            errors.Add($"{setting}: {undefined} is not a relay encryption.");
+        }
+
+        foreach (var duplicate in encryptions.GroupBy(encryption => encryption).Where(group => group.Count() > 1))
+        {
+            errors.Add($"{setting} lists {duplicate.Key} more than once.");
         }
     }
 

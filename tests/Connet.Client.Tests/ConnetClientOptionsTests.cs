@@ -34,17 +34,47 @@ public sealed class ConnetClientOptionsTests
             Token = " ",
             ServerAddress = "no-port",
             Destinations = { ["web"] = new ConnetEndpointOptions { Url = "http://example:80" } },
-            Sources = { ["db"] = new ConnetEndpointOptions { Url = "tcp://127.0.0.1:5432", Route = ConnetRoute.Relay } },
+            RelayEncryptions = [],
+            Sources = { ["db"] = new ConnetEndpointOptions { Url = "tcp://127.0.0.1:5432", Route = ConnetRoute.Relay, RelayEncryptions = [ConnetRelayEncryption.Tls, ConnetRelayEncryption.Tls] } },
         };
 
         var errors = options.Validate();
 
-        Assert.Equal(4, errors.Count);
+        Assert.Equal(5, errors.Count);
         Assert.Contains(errors, error => error.Contains("Token", StringComparison.Ordinal));
         Assert.Contains(errors, error => error.Contains("ServerAddress", StringComparison.Ordinal));
         Assert.Contains(errors, error => error.Contains("Destinations[web].Url", StringComparison.Ordinal));
-        Assert.Contains(errors, error => error.Contains("Sources[db].Route", StringComparison.Ordinal) && error.Contains("not supported yet", StringComparison.Ordinal));
+        Assert.Contains(errors, error => error.StartsWith("RelayEncryptions must list at least one", StringComparison.Ordinal));
+        Assert.Contains(errors, error => error.Contains("Sources[db].RelayEncryptions lists Tls more than once", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void RelayRoute_AndEveryEncryption_AreValid()
+    {
+        var options = Valid();
+        options.RelayEncryptions = [ConnetRelayEncryption.Dhxcp, ConnetRelayEncryption.None];
+        options.Sources["svc"].Route = ConnetRoute.Relay;
+        options.Sources["svc"].RelayEncryptions = [ConnetRelayEncryption.Tls, ConnetRelayEncryption.Dhxcp, ConnetRelayEncryption.None];
+
+        Assert.Empty(options.Validate());
+    }
+
+    [Fact]
+    public void EmptyEndpointEncryptions_OrAnUndefinedOne_AreErrors()
+    {
+        var options = Valid();
+        options.Sources["svc"].RelayEncryptions = [];
+        options.Sources["other"] = new ConnetEndpointOptions { Url = "tcp://127.0.0.1:0", RelayEncryptions = [(ConnetRelayEncryption)7] };
+
+        var errors = options.Validate();
+
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, error => error.StartsWith("Sources[svc].RelayEncryptions must list at least one", StringComparison.Ordinal));
+        Assert.Contains(errors, error => error.Contains("Sources[other].RelayEncryptions: 7 is not a relay encryption", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DefaultRelayEncryption_IsNone() => Assert.Equal([ConnetRelayEncryption.None], new ConnetClientOptions().RelayEncryptions);
 
     [Fact]
     public void NoEndpoints_IsAnError()
@@ -71,7 +101,7 @@ public sealed class ConnetClientOptionsTests
     {
         var options = Valid();
         options.Token = string.Empty;
-        options.Sources["svc"].Route = ConnetRoute.Relay;
+        options.Sources["svc"].RelayEncryptions = [];
         await using var client = new ConnetClient(options);
 
         var invalid = await Assert.ThrowsAsync<OptionsValidationException>(() => client.StartAsync(CancellationToken.None));

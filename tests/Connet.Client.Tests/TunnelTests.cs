@@ -175,7 +175,7 @@ public sealed class TunnelTests : IAsyncLifetime
         });
         PeerSide.Introduce(_source, silent);
         await using PeerConnection connection = await _source.DialAsync(silent, timeout.Token);
-        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [connection], _source.Logger, TimeSpan.FromMilliseconds(200), timeout.Token);
+        await using TcpSource source = await TcpSource.StartAsync("tcp://127.0.0.1:0", () => [connection], _source.Logger, TimeSpan.FromMilliseconds(200), cancellationToken: timeout.Token);
 
         byte[] echoed = await TestKit.TcpRoundTripAsync(source.LocalEndPoint, [1], timeout.Token);
 

@@ -12,16 +12,26 @@ internal enum PeerConnectionDirection
 
     /// <summary>The remote peer dialed our direct server.</summary>
     Incoming,
+
+    /// <summary>Our connection to a relay server; tunnels to and from many peers share it.</summary>
+    Relay,
 }
 
 /// <summary>
 /// A checked direct QUIC connection to a remote peer (connet-protocol.md §2.4 "Direct"): the remote side proved it
-/// holds the pinned certificate and answered the connection check. Sources open tunnels on it; destinations serve it.
+/// holds the pinned certificate and answered the connection check; or an authenticated connection to a relay
+/// (<see cref="PeerConnectionDirection.Relay"/>). Sources open tunnels on it; destinations serve it.
 /// </summary>
 internal sealed class PeerConnection : IAsyncDisposable
 {
-    public PeerConnection(QuicConnection connection, PeerConnectionDirection direction, string remoteCertificateKey, WireVersion wireVersion)
+    public PeerConnection(QuicConnection connection, PeerConnectionDirection direction, string remoteCertificateKey, WireVersion wireVersion, string? relayId = null)
     {
+        if ((direction == PeerConnectionDirection.Relay) != (relayId is not null))
+        {
+            throw new ArgumentException("A relay connection, and only one, has a relay id.", nameof(relayId));
+        }
+
+        RelayId = relayId;
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentException.ThrowIfNullOrEmpty(remoteCertificateKey);
         Connection = connection;
@@ -33,6 +43,9 @@ internal sealed class PeerConnection : IAsyncDisposable
     public QuicConnection Connection { get; }
 
     public PeerConnectionDirection Direction { get; }
+
+    /// <summary>The id control gave the relay, on relay connections.</summary>
+    public string? RelayId { get; }
 
     /// <summary>
     /// The cert key (<see cref="Core.Certificates.CertificateKey"/>) of the certificate the remote peer authenticated
@@ -50,5 +63,7 @@ internal sealed class PeerConnection : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Connection.DisposeAsync();
 
-    public override string ToString() => $"{Direction} peer {RemoteCertificateKey} at {RemoteEndPoint}";
+    public override string ToString() => Direction == PeerConnectionDirection.Relay
+        ? $"relay {RelayId} at {RemoteEndPoint}"
+        : $"{Direction} peer {RemoteCertificateKey} at {RemoteEndPoint}";
 }

@@ -2,7 +2,6 @@ using Connet.Client.Tunnels;
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire.Peer;
 using Connet.Core.Runtime;
-using Connet.Core.Tunnels;
 using Connet.Quic;
 using Microsoft.Extensions.Logging;
 
@@ -17,14 +16,17 @@ namespace Connet.Client.Peers;
 internal sealed partial class PeerRequestServer : IAsyncDisposable
 {
     private readonly Func<CancellationToken, ValueTask<Stream>>? _dialTarget;
+    private readonly RelayEncryptionSettings? _relayEncryption;
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
     private readonly BackgroundTasks _tasks = new();
 
     /// <param name="dialTarget">Connects to the destination target (e.g. <see cref="TcpDestination.Dialer"/>); null on a source.</param>
-    public PeerRequestServer(Func<CancellationToken, ValueTask<Stream>>? dialTarget, ILogger? logger = null, TimeSpan? requestTimeout = null)
+    /// <param name="relayEncryption">How a destination negotiates encryption on streams arriving through relays; without it, relayed connects are refused.</param>
+    public PeerRequestServer(Func<CancellationToken, ValueTask<Stream>>? dialTarget, ILogger? logger = null, TimeSpan? requestTimeout = null, RelayEncryptionSettings? relayEncryption = null)
     {
         _dialTarget = dialTarget;
+        _relayEncryption = relayEncryption;
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _requestTimeout = requestTimeout ?? DirectPeerOptions.DefaultRequestTimeout;
     }
@@ -74,6 +76,7 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
     private async Task HandleStreamAsync(PeerConnection peer, QuicStream stream, CancellationToken stopping)
     {
         Stream? target = null;
+        RelayEncryption.DestinationUpgrade? upgrade = null;
         try
         {
             Request? request;
@@ -100,7 +103,26 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
                     return;
                 }
 
-                if (request.Connect.SourceEncryption.Any(scheme => scheme != RelayEncryptionScheme.EncryptionNone))
+                if (peer.Direction == PeerConnectionDirection.Relay)
+                {
+                    if (_relayEncryption is null)
+                    {
+                        await ReplyErrorAsync(stream, peer, ConnetErrorCode.DestinationRelayEncryptionError, "this destination takes no relayed connections", timeout.Token).ConfigureAwait(false);
+                        return;
+                    }
+
+                    try
+                    {
+                        upgrade = RelayEncryption.NegotiateDestination(request.Connect, _relayEncryption);
+                    }
+                    catch (ConnetProtocolException exception)
+                    {
+                        Log.RelayEncryptionRefused(_logger, peer.ToString(), exception.Message);
+                        await ReplyErrorAsync(stream, peer, exception.Code, exception.Message, timeout.Token).ConfigureAwait(false);
+                        return;
+                    }
+                }
+                else if (request.Connect.SourceEncryption.Any(scheme => scheme != RelayEncryptionScheme.EncryptionNone))
                 {
                     // Direct paths are already end-to-end TLS; Go connet never offers relay encryption on them.
                     await ReplyErrorAsync(stream, peer, ConnetErrorCode.DestinationRelayEncryptionError, "relay encryption is not used on direct connections", timeout.Token).ConfigureAwait(false);
@@ -121,10 +143,11 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
                 return;
             }
 
-            await MessageFraming.WriteAsync(stream, new Response { Connect = new Response.Types.Connect() }, peer.WireVersion, stopping).ConfigureAwait(false);
+            await MessageFraming.WriteAsync(stream, new Response { Connect = upgrade?.Answer ?? new Response.Types.Connect() }, peer.WireVersion, stopping).ConfigureAwait(false);
+            Stream tunnel = upgrade is null ? stream : await upgrade.UpgradeAsync(stream, stopping).ConfigureAwait(false);
             Stream splicedTarget = target;
             target = null; // The splicer owns both streams from here.
-            await StreamSplicer.SpliceAsync(stream, splicedTarget, stopping).ConfigureAwait(false);
+            await TunnelSplicer.SpliceAsync(tunnel, splicedTarget, stopping).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is QuicException or ConnetProtocolException or IOException or OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
@@ -133,7 +156,7 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
                 Log.StreamFailed(_logger, peer.ToString(), exception.Message);
             }
 
-            StreamSplicer.Abort(stream);
+            TunnelSplicer.Abort(stream);
         }
         finally
         {
@@ -162,5 +185,8 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
 
         [LoggerMessage(3, LogLevel.Debug, "Tunnel stream from {Peer} failed: {Reason}")]
         public static partial void StreamFailed(ILogger logger, string peer, string reason);
+
+        [LoggerMessage(4, LogLevel.Warning, "Relayed tunnel via {Peer} refused: {Reason}")]
+        public static partial void RelayEncryptionRefused(ILogger logger, string peer, string reason);
     }
 }

@@ -5,22 +5,32 @@ using Connet.Quic;
 namespace Connet.Client.Peers;
 
 /// <summary>
-/// The source side of connet-protocol.md §2.4 "Source→destination, direct": one new bidirectional stream per
-/// tunnelled connection, a <c>Request.Connect</c> without encryption fields, then the destination's
-/// <c>Response</c>; raw bytes follow on success.
+/// The source side of connet-protocol.md §2.4 "Source→destination": one new bidirectional stream per tunnelled
+/// connection, a <c>Request.Connect</c> (with our relay encryption offer on relay connections, none on direct ones),
+/// then the destination's <c>Response</c>; the bytes that follow are raw, or encrypted as the destination chose.
 /// </summary>
 internal static class PeerTunnel
 {
-    /// <summary>Opens a tunnel to the destination served on <paramref name="peer"/>; returns the stream for raw bytes.</summary>
-    /// <exception cref="ConnetProtocolException">The destination answered with an error (e.g. DestinationDialFailed) or broke the exchange.</exception>
+    /// <summary>Opens a tunnel over a direct connection (see the overload taking relay encryption settings).</summary>
+    public static ValueTask<Stream> OpenAsync(PeerConnection peer, CancellationToken cancellationToken) => OpenAsync(peer, null, cancellationToken);
+
+    /// <summary>Opens a tunnel to the destination served on <paramref name="peer"/>; returns the stream for the tunnelled bytes.</summary>
+    /// <param name="relayEncryption">Our relay encryption settings; required on relay connections, unused on direct ones.</param>
+    /// <exception cref="ConnetProtocolException">The destination (or the relay for it) answered with an error (e.g. DestinationDialFailed) or broke the exchange.</exception>
     /// <exception cref="QuicException">The connection is closed or failed.</exception>
-    public static async ValueTask<QuicStream> OpenAsync(PeerConnection peer, CancellationToken cancellationToken = default)
+    public static async ValueTask<Stream> OpenAsync(PeerConnection peer, RelayEncryptionSettings? relayEncryption = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(peer);
+        RelayEncryption.SourceOffer? offer = null;
+        if (peer.Direction == PeerConnectionDirection.Relay)
+        {
+            offer = RelayEncryption.OfferFromSource(relayEncryption ?? throw new ArgumentNullException(nameof(relayEncryption), "Relay connections need relay encryption settings."));
+        }
+
         QuicStream stream = await peer.Connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cancellationToken).ConfigureAwait(false);
         try
         {
-            var request = new Request { Connect = new Request.Types.Connect() };
+            var request = new Request { Connect = offer?.Request ?? new Request.Types.Connect() };
             await MessageFraming.WriteAsync(stream, request, peer.WireVersion, cancellationToken).ConfigureAwait(false);
             Response response = await MessageFraming.ReadAsync<Response>(stream, peer.WireVersion, cancellationToken).ConfigureAwait(false)
                 ?? throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"{peer} closed the tunnel stream without answering the connect request");
@@ -36,7 +46,7 @@ internal static class PeerTunnel
                 throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"{peer} asks for PROXY protocol {response.Connect.ProxyProto}, which this source does not write");
             }
 
-            return stream;
+            return offer is null ? stream : await offer.UpgradeAsync(stream, response.Connect, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

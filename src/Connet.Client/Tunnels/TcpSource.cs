@@ -11,10 +11,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Connet.Client.Tunnels;
 
 /// <summary>
-/// A source's TCP listener (<c>tcp://host:port</c>): each accepted TCP connection gets a tunnel on the available peer
-/// connection with the lowest smoothed RTT (the next ones are tried if that connection is dead), then both are
-/// spliced. When the destination refuses (e.g. DestinationDialFailed) the error is logged and the TCP connection is
-/// closed. Disposal stops listening and ends every tunnel.
+/// A source's TCP listener (<c>tcp://host:port</c>): each accepted TCP connection gets a tunnel on the best available
+/// path: direct connections first, lowest smoothed RTT first, then relay connections the same way (connet-protocol.md
+/// §2.4). A dead connection or a destination refusal (e.g. DestinationDialFailed, or DestinationNotFound from a relay)
+/// moves on to the next path; when every path failed, the reasons are logged and the TCP connection is closed.
+/// Disposal stops listening and ends every tunnel.
 /// </summary>
 internal sealed partial class TcpSource : IAsyncDisposable
 {
@@ -23,13 +24,15 @@ internal sealed partial class TcpSource : IAsyncDisposable
     private readonly BackgroundTasks _tasks = new();
     private readonly Socket _listener;
     private readonly TimeSpan _openTimeout;
+    private readonly RelayEncryptionSettings? _relayEncryption;
 
-    private TcpSource(Socket listener, Func<IReadOnlyCollection<PeerConnection>> connections, ILogger logger, TimeSpan openTimeout)
+    private TcpSource(Socket listener, Func<IReadOnlyCollection<PeerConnection>> connections, ILogger logger, TimeSpan openTimeout, RelayEncryptionSettings? relayEncryption)
     {
         _listener = listener;
         _connections = connections;
         _logger = logger;
         _openTimeout = openTimeout;
+        _relayEncryption = relayEncryption;
     }
 
     /// <summary>
@@ -41,12 +44,14 @@ internal sealed partial class TcpSource : IAsyncDisposable
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
 
     /// <summary>Binds <paramref name="url"/> and starts accepting.</summary>
-    /// <param name="connections">The peer connections currently usable for this endpoint (read per TCP connection).</param>
+    /// <param name="connections">The peer and relay connections currently usable for this endpoint (read per TCP connection).</param>
+    /// <param name="relayEncryption">Our relay encryption offer; required when <paramref name="connections"/> may hold relay connections.</param>
     public static async ValueTask<TcpSource> StartAsync(
         string url,
         Func<IReadOnlyCollection<PeerConnection>> connections,
         ILogger? logger = null,
         TimeSpan? openTimeout = null,
+        RelayEncryptionSettings? relayEncryption = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connections);
@@ -69,7 +74,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
             throw;
         }
 
-        var source = new TcpSource(listener, connections, logger ?? NullLogger.Instance, openTimeout ?? DefaultOpenTimeout);
+        var source = new TcpSource(listener, connections, logger ?? NullLogger.Instance, openTimeout ?? DefaultOpenTimeout, relayEncryption);
         source._tasks.Run(source.AcceptAsync);
         return source;
     }
@@ -117,7 +122,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
         // Read before the socket can be disposed: it names the connection in every log entry.
         string clientName = client.RemoteEndPoint?.ToString() ?? "?";
         var tcp = new NetworkStream(client, ownsSocket: true);
-        QuicStream? tunnel = null;
+        Stream? tunnel = null;
         try
         {
             tunnel = await OpenOnBestConnectionAsync(clientName, stopping).ConfigureAwait(false);
@@ -126,11 +131,11 @@ internal sealed partial class TcpSource : IAsyncDisposable
                 return;
             }
 
-            QuicStream spliced = tunnel;
+            Stream spliced = tunnel;
             tunnel = null; // The splicer owns both from here.
             var tcpSpliced = tcp;
             tcp = null;
-            await StreamSplicer.SpliceAsync(tcpSpliced, spliced, stopping).ConfigureAwait(false);
+            await TunnelSplicer.SpliceAsync(tcpSpliced, spliced, stopping).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is QuicException or IOException or SocketException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
         {
@@ -153,10 +158,16 @@ internal sealed partial class TcpSource : IAsyncDisposable
         }
     }
 
-    /// <summary>The tunnel on the lowest-RTT connection that still works; null (after logging why) when none could be opened.</summary>
-    private async Task<QuicStream?> OpenOnBestConnectionAsync(string client, CancellationToken stopping)
+    /// <summary>The tunnel on the best path that works (direct before relay, then lowest RTT); null (after logging why) when none could be opened.</summary>
+    private async Task<Stream?> OpenOnBestConnectionAsync(string client, CancellationToken stopping)
     {
-        PeerConnection[] candidates = [.. _connections().OrderBy(connection => connection.SmoothedRtt)];
+        PeerConnection[] candidates =
+        [
+            .. _connections()
+                .Where(connection => connection.Direction != PeerConnectionDirection.Relay || _relayEncryption is not null)
+                .OrderBy(connection => connection.Direction == PeerConnectionDirection.Relay)
+                .ThenBy(connection => connection.SmoothedRtt),
+        ];
         if (candidates.Length == 0)
         {
             Log.NoConnection(_logger, client);
@@ -169,7 +180,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
             deadline.CancelAfter(_openTimeout);
             try
             {
-                return await PeerTunnel.OpenAsync(candidate, deadline.Token).ConfigureAwait(false);
+                return await PeerTunnel.OpenAsync(candidate, _relayEncryption, deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
             {
@@ -178,12 +189,11 @@ internal sealed partial class TcpSource : IAsyncDisposable
             }
             catch (ConnetProtocolException exception)
             {
-                // The destination answered: it is reachable but refused this tunnel, and another connection to the
-                // same destination would get the same answer.
+                // Refused on this path (the destination's target, or a relay that found no destination): another
+                // path may reach another destination instance, or the same one directly.
                 Log.DestinationRefused(_logger, client, candidate.ToString(), exception.Code, exception.Message);
-                return null;
             }
-            catch (Exception exception) when (exception is QuicException or ObjectDisposedException)
+            catch (Exception exception) when (exception is QuicException or ObjectDisposedException or IOException)
             {
                 // Closed or disposed since it was listed: the next one may still work.
                 Log.ConnectionUnusable(_logger, candidate.ToString(), exception.Message);
