@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
 using Connet.Client.Peers;
 using Connet.Client.Tunnels;
 using Connet.Core.Certificates;
@@ -17,13 +18,15 @@ namespace Connet.Client;
 
 /// <summary>
 /// One configured destination or source: its fresh certificates, its announce stream, the remote peers control
-/// announced (each with a dial loop while announced) and the set of live direct connections in both directions.
+/// announced (each with a dial loop while announced), the set of live direct connections in both directions and,
+/// when the route allows relays, its relay stream and one connection per relay control offers.
 /// </summary>
 internal sealed partial class ClientEndpoint : IAsyncDisposable
 {
     private readonly ConnetEndpointOptions _options;
     private readonly DirectPeerServer _directServer;
     private readonly DirectPeerDialer _dialer;
+    private readonly RelayDialer _relayDialer;
     private readonly QuicEndpoint _quicEndpoint;
     private readonly TimeProvider _timeProvider;
     private readonly ILoggerFactory _loggerFactory;
@@ -34,6 +37,12 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
     private readonly Dictionary<string, RemotePeerState> _remotes = new(StringComparer.Ordinal);
     private readonly Dictionary<PeerConnection, TaskCompletionSource> _live = [];
     private readonly HashSet<PeerConnection> _endedBeforeAdoption = [];
+    private readonly Dictionary<string, RelayState> _relays = new(StringComparer.Ordinal);
+    private readonly Dictionary<PeerConnection, TaskCompletionSource> _relayLive = [];
+
+    // Signalled whenever what we announce changes (relays connected or lost); the announce stream rewrites it.
+    private readonly Channel<bool> _announceChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly RelayEncryptionSettings _relayEncryption;
     private TcpSource? _source;
     private IPEndPoint? _sourceAddress;
 
@@ -43,6 +52,8 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         ConnetEndpointOptions options,
         DirectPeerServer directServer,
         DirectPeerDialer dialer,
+        RelayDialer relayDialer,
+        IReadOnlyList<ConnetRelayEncryption> relayEncryptions,
         QuicEndpoint quicEndpoint,
         TimeProvider timeProvider,
         ILoggerFactory loggerFactory)
@@ -52,14 +63,17 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         _options = options;
         _directServer = directServer;
         _dialer = dialer;
+        _relayDialer = relayDialer;
         _quicEndpoint = quicEndpoint;
         _timeProvider = timeProvider;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ClientEndpoint>();
         Certificates = PeerCertificates.Create(timeProvider);
+        _relayEncryption = new RelayEncryptionSettings(Certificates, relayEncryptions, FindRemote, timeProvider);
         _requests = new PeerRequestServer(
             role == ConnetEndpointRole.Destination ? TcpDestination.Dialer(options.Url) : null,
-            loggerFactory.CreateLogger<PeerRequestServer>());
+            loggerFactory.CreateLogger<PeerRequestServer>(),
+            relayEncryption: role == ConnetEndpointRole.Destination && UsesRelays ? _relayEncryption : null);
         _requests.ConnectionEnded += OnConnectionEnded;
         directServer.AddLocal(Certificates, _requests);
     }
@@ -70,11 +84,22 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
 
     public PeerCertificates Certificates { get; }
 
+    /// <summary>Whether this endpoint dials, accepts and announces direct connections.</summary>
+    public bool UsesDirect => _options.Route != ConnetRoute.Relay;
+
+    /// <summary>Whether this endpoint asks control for relays and connects to them.</summary>
+    public bool UsesRelays => _options.Route != ConnetRoute.Direct;
+
     public async ValueTask StartAsync(CancellationToken cancellationToken)
     {
         if (Role == ConnetEndpointRole.Source)
         {
-            _source = await TcpSource.StartAsync(_options.Url, LiveConnections, _loggerFactory.CreateLogger<TcpSource>(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            _source = await TcpSource.StartAsync(
+                _options.Url,
+                UsableConnections,
+                _loggerFactory.CreateLogger<TcpSource>(),
+                relayEncryption: UsesRelays ? _relayEncryption : null,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
 
             // Kept: the listener's socket cannot say where it was bound once disposed, and status must still work then.
             _sourceAddress = _source.LocalEndPoint;
@@ -90,6 +115,23 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The paths a source may open tunnels on: the live direct connections, and the connected relays that some
+    /// announced destination is connected to as well (connet-protocol.md §2.4 "Via relay", step 2).
+    /// </summary>
+    public IReadOnlyCollection<PeerConnection> UsableConnections()
+    {
+        lock (_lock)
+        {
+            var usable = new List<PeerConnection>(_live.Keys);
+            var sharedRelays = _remotes.Values.SelectMany(remote => remote.RelayIds).ToHashSet(StringComparer.Ordinal);
+            usable.AddRange(_relays.Values
+                .Where(relay => relay.Connection is not null && sharedRelays.Contains(relay.Description.Id))
+                .Select(relay => relay.Connection!));
+            return usable;
+        }
+    }
+
     public ConnetEndpointStatus GetStatus()
     {
         lock (_lock)
@@ -97,10 +139,21 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
             var peers = _remotes.Values.Select(remote => new ConnetPeerStatus(
                 remote.Id,
                 remote.Metadata,
-                [.. _live.Keys.Where(remote.Owns).Select(connection => new ConnetPeerConnectionStatus(
-                    connection.Direction == PeerConnectionDirection.Outgoing ? ConnetPeerConnectionDirection.Outgoing : ConnetPeerConnectionDirection.Incoming,
-                    connection.RemoteEndPoint))]));
-            return new ConnetEndpointStatus(Name, Role, _sourceAddress, [.. peers]);
+                [
+                    .. _live.Keys.Where(remote.Owns).Select(connection => new ConnetPeerConnectionStatus(
+                        connection.Direction == PeerConnectionDirection.Outgoing ? ConnetPeerConnectionDirection.Outgoing : ConnetPeerConnectionDirection.Incoming,
+                        connection.RemoteEndPoint)),
+                    .. _relays.Values
+                        .Where(relay => relay.Connection is not null && remote.RelayIds.Contains(relay.Description.Id))
+                        .Select(relay => new ConnetPeerConnectionStatus(ConnetPeerConnectionDirection.Relay, relay.Connection!.RemoteEndPoint, relay.Description.Id)),
+                ]));
+            var relays = _relays.Values.Select(relay => new ConnetRelayStatus(
+                relay.Description.Id,
+                relay.Description.Metadata,
+                [.. relay.Description.Addresses.Select(address => $"{address.Host}:{address.Port}")],
+                relay.Connection?.RemoteEndPoint,
+                relay.LastError));
+            return new ConnetEndpointStatus(Name, Role, _sourceAddress, [.. peers], [.. relays]);
         }
     }
 
@@ -111,30 +164,72 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
     public async Task AnnounceAsync(QuicConnection control, WireVersion wireVersion, IReadOnlyList<IPEndPoint> advertised, CancellationToken cancellationToken)
     {
         await using QuicStream stream = await control.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cancellationToken).ConfigureAwait(false);
-        var peer = new Peer
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _announceChanged.Reader.TryRead(out _);
+        await MessageFraming.WriteAsync(stream, AnnounceRequest(advertised), wireVersion, cancellationToken).ConfigureAwait(false);
+        Task reading = ReadAnnouncementsAsync(stream, wireVersion, session.Token);
+        try
         {
-            ServerCertificate = ByteString.CopyFrom(Certificates.Server.RawData),
-            ClientCertificate = ByteString.CopyFrom(Certificates.Client.RawData),
-        };
-        peer.Directs.AddRange(advertised.Select(WireAddressing.ToAddrPort));
+            while (true)
+            {
+                // A new Request.Announce on the same stream replaces the previous one (connet-protocol.md §2.4).
+                Task<bool> changed = _announceChanged.Reader.WaitToReadAsync(session.Token).AsTask();
+                if (await Task.WhenAny(reading, changed).ConfigureAwait(false) == reading)
+                {
+                    await reading.ConfigureAwait(false);
+                }
+
+                await changed.ConfigureAwait(false);
+                _announceChanged.Reader.TryRead(out _);
+                await MessageFraming.WriteAsync(stream, AnnounceRequest(advertised), wireVersion, session.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await session.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await reading.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The reader ends with the session; a failure of its own was already thrown above.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks control which relays to use on a new stream of the control connection and keeps one connection to each
+    /// relay of every pushed list until the stream or connection ends or <paramref name="cancellationToken"/> is
+    /// cancelled. Relay connections outlive the control session: they go only when a new list drops their relay.
+    /// An error answer (e.g. a control server without relays) is logged and leaves the endpoint on direct paths.
+    /// </summary>
+    public async Task RelaysAsync(QuicConnection control, WireVersion wireVersion, CancellationToken cancellationToken)
+    {
+        await using QuicStream stream = await control.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cancellationToken).ConfigureAwait(false);
         var request = new Request
         {
-            Announce = new Request.Types.Announce
+            Relay = new Request.Types.Relay
             {
                 Endpoint = new Endpoint { Name = Name },
-                Role = Role == ConnetEndpointRole.Destination ? Core.Protocol.Wire.Role.Destination : Core.Protocol.Wire.Role.Source,
-                Peer = peer,
+                Role = WireRole,
+                ClientCertificate = ByteString.CopyFrom(Certificates.Client.RawData),
             },
         };
         await MessageFraming.WriteAsync(stream, request, wireVersion, cancellationToken).ConfigureAwait(false);
         while (true)
         {
             Response response = await MessageFraming.ReadAsync<Response>(stream, wireVersion, cancellationToken).ConfigureAwait(false)
-                ?? throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"the control server ended the announce stream of {Name}");
-            ConnetError.ThrowIfSet(response.Error);
-            if (response.Announce is not null)
+                ?? throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"the control server ended the relay stream of {Name}");
+            if (response.Error is not null)
             {
-                UpdateRemotes(response.Announce.Peers);
+                Log.RelaysRefused(_logger, Name, response.Error.Code.ToString(), response.Error.Message);
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (response.Relays is not null)
+            {
+                UpdateRelays(response.Relays.Relays);
             }
         }
     }
@@ -162,7 +257,13 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         PeerConnection[] live;
         lock (_lock)
         {
-            live = [.. _live.Keys];
+            live = [.. _live.Keys, .. _relayLive.Keys];
+            foreach (var relay in _relays.Values)
+            {
+                relay.Dispose();
+            }
+
+            _relays.Clear();
         }
 
         // Close them ourselves so remote peers learn at once (CONNECTION_CLOSE) rather than at their idle timeout.
@@ -180,7 +281,11 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         TaskCompletionSource? ended;
         lock (_lock)
         {
-            if (_live.Remove(connection, out ended))
+            if (_relayLive.Remove(connection, out ended))
+            {
+                Log.ConnectionLost(_logger, Name, connection.ToString());
+            }
+            else if (_live.Remove(connection, out ended))
             {
                 Log.ConnectionLost(_logger, Name, connection.ToString());
             }
@@ -206,7 +311,12 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         {
             foreach (var (id, state) in _remotes.ToList())
             {
-                if (!current.TryGetValue(id, out var remote) || !state.SameAs(remote))
+                if (current.TryGetValue(id, out var same) && state.SameAs(same))
+                {
+                    // Same instance; the relays it is connected to may have changed (they do not affect direct paths).
+                    state.RelayIds = [.. same.Peer.RelayIds];
+                }
+                else
                 {
                     _remotes.Remove(id);
                     state.Dispose();
@@ -231,8 +341,14 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
                 }
 
                 _remotes[id] = state;
+                Log.PeerAnnounced(_logger, Name, id, string.Join(", ", state.Directs), string.Join(", ", state.RelayIds));
+                if (!UsesDirect)
+                {
+                    // Relay route: the peer's certificates still serve relay encryption, but no direct path is made or accepted.
+                    continue;
+                }
+
                 _directServer.ExpectClient(Certificates, state.Client);
-                Log.PeerAnnounced(_logger, Name, id, string.Join(", ", state.Directs));
                 if (state.Directs.Count > 0)
                 {
                     _tasks.Run(stopping => DialLoopAsync(state, stopping));
@@ -243,6 +359,190 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         foreach (var connection in toClose)
         {
             _tasks.Run(_ => connection.DisposeAsync().AsTask());
+        }
+    }
+
+    private Core.Protocol.Wire.Role WireRole => Role == ConnetEndpointRole.Destination ? Core.Protocol.Wire.Role.Destination : Core.Protocol.Wire.Role.Source;
+
+    /// <summary>What we announce now: our certificates, our addresses (unless relay-only) and the relays we are connected to.</summary>
+    private Request AnnounceRequest(IReadOnlyList<IPEndPoint> advertised)
+    {
+        var peer = new Peer
+        {
+            ServerCertificate = ByteString.CopyFrom(Certificates.Server.RawData),
+            ClientCertificate = ByteString.CopyFrom(Certificates.Client.RawData),
+        };
+        if (UsesDirect)
+        {
+            peer.Directs.AddRange(advertised.Select(WireAddressing.ToAddrPort));
+        }
+
+        lock (_lock)
+        {
+            peer.RelayIds.AddRange(_relays.Values.Where(relay => relay.Connection is not null).Select(relay => relay.Description.Id).Order(StringComparer.Ordinal));
+        }
+
+        return new Request
+        {
+            Announce = new Request.Types.Announce
+            {
+                Endpoint = new Endpoint { Name = Name },
+                Role = WireRole,
+                Peer = peer,
+            },
+        };
+    }
+
+    private async Task ReadAnnouncementsAsync(QuicStream stream, WireVersion wireVersion, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Response response = await MessageFraming.ReadAsync<Response>(stream, wireVersion, cancellationToken).ConfigureAwait(false)
+                ?? throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"the control server ended the announce stream of {Name}");
+            ConnetError.ThrowIfSet(response.Error);
+            if (response.Announce is not null)
+            {
+                UpdateRemotes(response.Announce.Peers);
+            }
+        }
+    }
+
+    /// <summary>The announced remote peer whose server certificate is named <paramref name="serverName"/> (relay encryption).</summary>
+    private RemotePeerCertificates? FindRemote(string serverName)
+    {
+        lock (_lock)
+        {
+            RemotePeerState? remote = _remotes.Values.FirstOrDefault(candidate => string.Equals(candidate.ServerName, serverName, StringComparison.OrdinalIgnoreCase));
+            return remote is null ? null : new RemotePeerCertificates(remote.Server, remote.Client);
+        }
+    }
+
+    /// <summary>Most relays one list may make us connect to; the rest are ignored (and logged).</summary>
+    private const int MaxRelays = 64;
+
+    private void UpdateRelays(IEnumerable<Relay> offered)
+    {
+        var current = new Dictionary<string, RelayDescription>(StringComparer.Ordinal);
+        foreach (var relay in offered)
+        {
+            if (current.Count == MaxRelays)
+            {
+                Log.RelayUnusable(_logger, Name, relay.Id, $"more than {MaxRelays} relays offered");
+                continue;
+            }
+
+            RelayDescription? description = RelayDescription.TryCreate(relay, out string? problem);
+            if (description is null)
+            {
+                Log.RelayUnusable(_logger, Name, relay.Id, problem ?? "?");
+                continue;
+            }
+
+            current[description.Id] = description;
+        }
+
+        lock (_lock)
+        {
+            foreach (var (id, state) in _relays.ToList())
+            {
+                if (current.TryGetValue(id, out var same) && state.Description.SameAs(same))
+                {
+                    // Control reseals the authentication per session; the next dial uses the newest.
+                    state.Description = same;
+                    continue;
+                }
+
+                _relays.Remove(id);
+                state.Dispose();
+                Log.RelayGone(_logger, Name, id);
+            }
+
+            foreach (var (id, description) in current)
+            {
+                if (_relays.ContainsKey(id))
+                {
+                    continue;
+                }
+
+                var state = new RelayState(description);
+                _relays[id] = state;
+                Log.RelayOffered(_logger, Name, id, description.DescribeAddresses());
+                _tasks.Run(stopping => RelayLoopAsync(state, stopping));
+            }
+        }
+    }
+
+    /// <summary>Keeps one connection to a relay while control offers it, redialing with backoff; re-announces on every change.</summary>
+    private async Task RelayLoopAsync(RelayState relay, CancellationToken stopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, relay.Offered);
+        CancellationToken token = linked.Token;
+        var backoff = new Backoff(ConnetClient.MinBackoff, ConnetClient.MaxBackoff);
+        while (!token.IsCancellationRequested)
+        {
+            PeerConnection? connection = null;
+            try
+            {
+                RelayDescription description;
+                lock (_lock)
+                {
+                    description = relay.Description;
+                }
+
+                connection = await _relayDialer.DialAsync(Certificates, description, token).ConfigureAwait(false);
+                var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                lock (_lock)
+                {
+                    _relayLive[connection] = ended;
+                    relay.Connection = connection;
+                    relay.LastError = null;
+                }
+
+                Log.RelayConnected(_logger, Name, connection.ToString());
+                _requests.Serve(connection);
+                _announceChanged.Writer.TryWrite(true);
+                backoff.Reset();
+                await ended.Task.WaitAsync(token).ConfigureAwait(false);
+                lock (_lock)
+                {
+                    relay.LastError = "the relay connection closed";
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is ConnetProtocolException or QuicException or ObjectDisposedException or SocketException or IOException)
+            {
+                Log.RelayFailed(_logger, Name, relay.Description.Id, exception.Message);
+                lock (_lock)
+                {
+                    relay.LastError = exception.Message;
+                }
+            }
+            finally
+            {
+                if (connection is not null)
+                {
+                    lock (_lock)
+                    {
+                        _relayLive.Remove(connection);
+                        relay.Connection = null;
+                    }
+
+                    _announceChanged.Writer.TryWrite(true);
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(backoff.Next(), _timeProvider, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 
@@ -303,6 +603,8 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
             ServerKey = CertificateKey.Compute(server.RawData);
             ClientKey = CertificateKey.Compute(client.RawData);
             Directs = directs;
+            ServerName = server.GetNameInfo(X509NameType.DnsName, forIssuer: false);
+            RelayIds = [.. remote.Peer.RelayIds];
             _serverRaw = remote.Peer.ServerCertificate;
             _clientRaw = remote.Peer.ClientCertificate;
             Announced = _announced.Token;
@@ -321,6 +623,12 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         public string ClientKey { get; }
 
         public IReadOnlyList<IPEndPoint> Directs { get; }
+
+        /// <summary>The server certificate's DNS name, which relay encryption names the peer by.</summary>
+        public string ServerName { get; }
+
+        /// <summary>The relays the peer is connected to, as last announced (set under the endpoint's lock).</summary>
+        public IReadOnlyCollection<string> RelayIds { get; set; }
 
         /// <summary>Cached, so a dial loop starting after the peer went away still sees it cancelled.</summary>
         public CancellationToken Announced { get; }
@@ -376,10 +684,56 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         }
     }
 
+    /// <summary>A relay control offers: its description (authentication refreshed per list), its connection if up, its token cancelled when dropped.</summary>
+    private sealed class RelayState : IDisposable
+    {
+        private readonly CancellationTokenSource _offered = new();
+
+        public RelayState(RelayDescription description)
+        {
+            Description = description;
+            Offered = _offered.Token;
+        }
+
+        public RelayDescription Description { get; set; }
+
+        /// <summary>The authenticated connection while it is up (set under the endpoint's lock).</summary>
+        public PeerConnection? Connection { get; set; }
+
+        public string? LastError { get; set; }
+
+        /// <summary>Cached, so a relay loop starting after the relay was dropped still sees it cancelled.</summary>
+        public CancellationToken Offered { get; }
+
+        public void Dispose()
+        {
+            _offered.Cancel();
+            _offered.Dispose();
+        }
+    }
+
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Endpoint {Endpoint}: peer {Peer} announced at {Addresses}")]
-        public static partial void PeerAnnounced(ILogger logger, string endpoint, string peer, string addresses);
+        [LoggerMessage(1, LogLevel.Information, "Endpoint {Endpoint}: peer {Peer} announced at [{Addresses}], relays [{Relays}]")]
+        public static partial void PeerAnnounced(ILogger logger, string endpoint, string peer, string addresses, string relays);
+
+        [LoggerMessage(6, LogLevel.Information, "Endpoint {Endpoint}: relay {Relay} offered at {Addresses}")]
+        public static partial void RelayOffered(ILogger logger, string endpoint, string relay, string addresses);
+
+        [LoggerMessage(7, LogLevel.Information, "Endpoint {Endpoint}: relay {Relay} is no longer offered")]
+        public static partial void RelayGone(ILogger logger, string endpoint, string relay);
+
+        [LoggerMessage(8, LogLevel.Warning, "Endpoint {Endpoint}: relay {Relay} ignored: {Reason}")]
+        public static partial void RelayUnusable(ILogger logger, string endpoint, string relay, string reason);
+
+        [LoggerMessage(9, LogLevel.Information, "Endpoint {Endpoint}: connected to {Relay}")]
+        public static partial void RelayConnected(ILogger logger, string endpoint, string relay);
+
+        [LoggerMessage(10, LogLevel.Warning, "Endpoint {Endpoint}: relay {Relay} failed, retrying: {Reason}")]
+        public static partial void RelayFailed(ILogger logger, string endpoint, string relay, string reason);
+
+        [LoggerMessage(11, LogLevel.Warning, "Endpoint {Endpoint}: control refused the relay request ({Code}): {Reason}")]
+        public static partial void RelaysRefused(ILogger logger, string endpoint, string code, string reason);
 
         [LoggerMessage(2, LogLevel.Information, "Endpoint {Endpoint}: peer {Peer} is no longer announced")]
         public static partial void PeerGone(ILogger logger, string endpoint, string peer);

@@ -89,15 +89,16 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
         _directServer.ConfigureEndpoint(endpointOptions);
         _quicEndpoint = QuicEndpoint.Bind(endpointOptions);
         var dialer = new DirectPeerDialer(_quicEndpoint, _loggerFactory.CreateLogger<DirectPeerDialer>());
+        var relayDialer = new RelayDialer(_quicEndpoint, _options.Metadata ?? string.Empty, BuildVersion, _loggerFactory.CreateLogger<RelayDialer>());
 
         foreach (var (name, destination) in _options.Destinations)
         {
-            _endpoints.Add(new ClientEndpoint(name, ConnetEndpointRole.Destination, destination, _directServer, dialer, _quicEndpoint, _timeProvider, _loggerFactory));
+            _endpoints.Add(new ClientEndpoint(name, ConnetEndpointRole.Destination, destination, _directServer, dialer, relayDialer, _options.EffectiveRelayEncryptions(destination), _quicEndpoint, _timeProvider, _loggerFactory));
         }
 
         foreach (var (name, source) in _options.Sources)
         {
-            _endpoints.Add(new ClientEndpoint(name, ConnetEndpointRole.Source, source, _directServer, dialer, _quicEndpoint, _timeProvider, _loggerFactory));
+            _endpoints.Add(new ClientEndpoint(name, ConnetEndpointRole.Source, source, _directServer, dialer, relayDialer, _options.EffectiveRelayEncryptions(source), _quicEndpoint, _timeProvider, _loggerFactory));
         }
 
         foreach (var endpoint in _endpoints)
@@ -337,11 +338,12 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
     {
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         Task[] announces = [.. _endpoints.Select(endpoint => endpoint.AnnounceAsync(connection, wireVersion, advertised, session.Token))];
-        Task first = await Task.WhenAny(announces).ConfigureAwait(false);
+        Task[] relays = [.. _endpoints.Where(endpoint => endpoint.UsesRelays).Select(endpoint => endpoint.RelaysAsync(connection, wireVersion, session.Token))];
+        Task first = await Task.WhenAny([.. announces, .. relays]).ConfigureAwait(false);
         await session.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(announces).ConfigureAwait(false);
+            await Task.WhenAll([.. announces, .. relays]).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -349,7 +351,7 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
         }
 
         await first.ConfigureAwait(false);
-        throw new ConnetProtocolException(ConnetErrorCode.Unknown, "the control server ended an announce stream");
+        throw new ConnetProtocolException(ConnetErrorCode.Unknown, "the control server ended an announce or relay stream");
     }
 
     /// <summary>

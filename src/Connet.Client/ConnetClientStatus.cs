@@ -23,7 +23,7 @@ public enum ConnetEndpointRole
     Source,
 }
 
-/// <summary>Who dialed a direct peer connection.</summary>
+/// <summary>How a path to a peer runs: a direct connection (and who dialed it) or a relay.</summary>
 public enum ConnetPeerConnectionDirection
 {
     /// <summary>We dialed the remote peer.</summary>
@@ -31,6 +31,9 @@ public enum ConnetPeerConnectionDirection
 
     /// <summary>The remote peer dialed us.</summary>
     Incoming,
+
+    /// <summary>Through a relay both sides are connected to (Go connet's "relay" style).</summary>
+    Relay,
 }
 
 /// <summary>A point-in-time view of a <see cref="ConnetClient"/>.</summary>
@@ -46,14 +49,27 @@ public sealed record ConnetClientStatus(
     string? LastError);
 
 /// <param name="SourceAddress">Where a source listens for TCP connections (the bound port when the URL asked for 0).</param>
-/// <param name="Peers">The remote peers control announced, with their live direct connections.</param>
+/// <param name="Peers">The remote peers control announced, with their live direct connections and shared relays.</param>
+/// <param name="Relays">The relays control offered this endpoint (none on a direct route).</param>
 public sealed record ConnetEndpointStatus(
     string Name,
     ConnetEndpointRole Role,
     IPEndPoint? SourceAddress,
-    IReadOnlyList<ConnetPeerStatus> Peers);
+    IReadOnlyList<ConnetPeerStatus> Peers,
+    IReadOnlyList<ConnetRelayStatus> Relays);
+
+/// <param name="Id">The id control gave the relay.</param>
+/// <param name="Addresses">Its <c>host:port</c>s as offered, dialed in this order.</param>
+/// <param name="ConnectedAddress">The address of the live connection; null while not connected.</param>
+/// <param name="LastError">Why the last connection attempt failed or the last connection ended, if it did.</param>
+public sealed record ConnetRelayStatus(string Id, string Metadata, IReadOnlyList<string> Addresses, IPEndPoint? ConnectedAddress, string? LastError)
+{
+    public bool Connected => ConnectedAddress is not null;
+}
 
 /// <param name="Id">The id control assigned to the remote peer.</param>
 public sealed record ConnetPeerStatus(string Id, string Metadata, IReadOnlyList<ConnetPeerConnectionStatus> Connections);
 
-public sealed record ConnetPeerConnectionStatus(ConnetPeerConnectionDirection Direction, IPEndPoint RemoteAddress);
+/// <param name="RemoteAddress">The peer's address (direct) or the relay's (relay).</param>
+/// <param name="RelayId">The relay's id on relay paths.</param>
+public sealed record ConnetPeerConnectionStatus(ConnetPeerConnectionDirection Direction, IPEndPoint RemoteAddress, string? RelayId = null);
