@@ -106,7 +106,7 @@ public sealed class DirectPeerTests
         foreach (var (connection, seed) in new[] { (fromA, 1), (fromB, 2) })
         {
             byte[] payload = TestKit.SeededPayload(seed, 4096);
-            await using var tunnel = await PeerTunnel.OpenAsync(connection, timeout.Token);
+            await using var tunnel = (QuicStream)await PeerTunnel.OpenAsync(connection, timeout.Token);
             await tunnel.WriteAsync(payload, completeWrites: true, timeout.Token);
             Assert.Equal(payload, await TestKit.ReadToEndAsync(tunnel, timeout.Token));
         }
@@ -115,7 +115,7 @@ public sealed class DirectPeerTests
         foreach (var (connection, seed) in new[] { (acceptedByA, 3), (acceptedByB, 4) })
         {
             byte[] payload = TestKit.SeededPayload(seed, 4096);
-            await using var tunnel = await PeerTunnel.OpenAsync(connection, timeout.Token);
+            await using var tunnel = (QuicStream)await PeerTunnel.OpenAsync(connection, timeout.Token);
             await tunnel.WriteAsync(payload, completeWrites: true, timeout.Token);
             Assert.Equal(payload, await TestKit.ReadToEndAsync(tunnel, timeout.Token));
         }

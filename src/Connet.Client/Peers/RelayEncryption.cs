@@ -80,24 +80,24 @@ internal static class RelayEncryption
         switch (chosen)
         {
             case RelayEncryptionScheme.Tls:
-            {
-                string sourceName = request.SourceTls?.ClientName ?? string.Empty;
-                RemotePeerCertificates source = FindOrThrow(settings, sourceName, "source_tls");
-                answer.DestinationTls = new TLSConfiguration { ClientName = settings.Local.ServerName };
-                return new DestinationUpgrade(answer, (stream, cancellationToken) => AcceptTlsAsync(stream, settings.Local, source.Client, cancellationToken));
-            }
+                {
+                    string sourceName = request.SourceTls?.ClientName ?? string.Empty;
+                    RemotePeerCertificates source = FindOrThrow(settings, sourceName, "source_tls");
+                    answer.DestinationTls = new TLSConfiguration { ClientName = settings.Local.ServerName };
+                    return new DestinationUpgrade(answer, (stream, cancellationToken) => AcceptTlsAsync(stream, settings.Local, source.Client, cancellationToken));
+                }
 
             case RelayEncryptionScheme.Dhx25519Chachapoly:
-            {
-                ECDHConfiguration offer = request.SourceDhX25519
-                    ?? throw new ConnetProtocolException(ConnetErrorCode.DestinationRelayEncryptionError, "dhxcp chosen but the source sent no source_dh_x25519");
-                RemotePeerCertificates source = FindOrThrow(settings, offer.ClientName, "source_dh_x25519");
-                DhxcpPeerKey sourceKey = VerifyKeyTime(offer, source.Server, settings.TimeProvider, "source");
-                var keyPair = DhxcpKeyPair.Generate();
-                answer.DestinationDhX25519 = SignedKeyTime(keyPair, settings);
-                DhxcpKeys keys = DhxcpKeys.Derive(keyPair, sourceKey.PublicKey.Span, DhxcpRole.Destination);
-                return new DestinationUpgrade(answer, (stream, _) => ValueTask.FromResult<Stream>(new RelayTunnelStream(new DhxcpStream(stream, keys), stream)));
-            }
+                {
+                    ECDHConfiguration offer = request.SourceDhX25519
+                        ?? throw new ConnetProtocolException(ConnetErrorCode.DestinationRelayEncryptionError, "dhxcp chosen but the source sent no source_dh_x25519");
+                    RemotePeerCertificates source = FindOrThrow(settings, offer.ClientName, "source_dh_x25519");
+                    DhxcpPeerKey sourceKey = VerifyKeyTime(offer, source.Server, settings.TimeProvider, "source");
+                    var keyPair = DhxcpKeyPair.Generate();
+                    answer.DestinationDhX25519 = SignedKeyTime(keyPair, settings);
+                    DhxcpKeys keys = DhxcpKeys.Derive(keyPair, sourceKey.PublicKey.Span, DhxcpRole.Destination);
+                    return new DestinationUpgrade(answer, (stream, _) => ValueTask.FromResult<Stream>(new RelayTunnelStream(new DhxcpStream(stream, keys), stream)));
+                }
 
             default:
                 return new DestinationUpgrade(answer, (stream, _) => ValueTask.FromResult<Stream>(stream));
@@ -224,21 +224,21 @@ internal static class RelayEncryption
             switch (chosen)
             {
                 case RelayEncryptionScheme.Tls:
-                {
-                    string destinationName = answer.DestinationTls?.ClientName ?? string.Empty;
-                    RemotePeerCertificates destination = FindOrThrow(settings, destinationName, "destination_tls");
-                    return await ConnectTlsAsync(stream, destinationName, destination.Server, cancellationToken).ConfigureAwait(false);
-                }
+                    {
+                        string destinationName = answer.DestinationTls?.ClientName ?? string.Empty;
+                        RemotePeerCertificates destination = FindOrThrow(settings, destinationName, "destination_tls");
+                        return await ConnectTlsAsync(stream, destinationName, destination.Server, cancellationToken).ConfigureAwait(false);
+                    }
 
                 case RelayEncryptionScheme.Dhx25519Chachapoly:
-                {
-                    ECDHConfiguration offer = answer.DestinationDhX25519
-                        ?? throw new ConnetProtocolException(ConnetErrorCode.DestinationRelayEncryptionError, "dhxcp chosen but the destination sent no destination_dh_x25519");
-                    RemotePeerCertificates destination = FindOrThrow(settings, offer.ClientName, "destination_dh_x25519");
-                    DhxcpPeerKey destinationKey = VerifyKeyTime(offer, destination.Server, settings.TimeProvider, "destination");
-                    DhxcpKeys keys = DhxcpKeys.Derive(keyPair!, destinationKey.PublicKey.Span, DhxcpRole.Source);
-                    return new RelayTunnelStream(new DhxcpStream(stream, keys), stream);
-                }
+                    {
+                        ECDHConfiguration offer = answer.DestinationDhX25519
+                            ?? throw new ConnetProtocolException(ConnetErrorCode.DestinationRelayEncryptionError, "dhxcp chosen but the destination sent no destination_dh_x25519");
+                        RemotePeerCertificates destination = FindOrThrow(settings, offer.ClientName, "destination_dh_x25519");
+                        DhxcpPeerKey destinationKey = VerifyKeyTime(offer, destination.Server, settings.TimeProvider, "destination");
+                        DhxcpKeys keys = DhxcpKeys.Derive(keyPair!, destinationKey.PublicKey.Span, DhxcpRole.Source);
+                        return new RelayTunnelStream(new DhxcpStream(stream, keys), stream);
+                    }
 
                 default:
                     return stream;

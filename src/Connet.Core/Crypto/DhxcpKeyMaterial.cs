@@ -53,7 +53,7 @@ public static class DhxcpKeyMaterial
         return CreateKeyTime(keyPair.PublicKey.Span, timeProvider.GetUtcNow());
     }
 
-/// <summary>Signs <paramref name="keyTime"/> with our server certificate's private key (ECDSA P-256, SHA-256, P1363).</summary>
+    /// <summary>Signs <paramref name="keyTime"/> with our server certificate's private key (ECDSA P-256, SHA-256, P1363).</summary>
     public static byte[] Sign(ReadOnlySpan<byte> keyTime, ECDsa signingKey)
     {
         ArgumentNullException.ThrowIfNull(signingKey);
