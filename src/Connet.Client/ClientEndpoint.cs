@@ -281,9 +281,13 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         TaskCompletionSource? ended;
         lock (_lock)
         {
-            if (_relayLive.Remove(connection, out ended))
+            if (connection.Direction == PeerConnectionDirection.Relay)
             {
-                Log.ConnectionLost(_logger, Name, connection.ToString());
+                // Relay connections are registered before they are served, so there is nothing to adopt later.
+                if (_relayLive.Remove(connection, out ended))
+                {
+                    Log.ConnectionLost(_logger, Name, connection.ToString());
+                }
             }
             else if (_live.Remove(connection, out ended))
             {
