@@ -209,7 +209,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
         [LoggerMessage(1, LogLevel.Error, "Tunnel for {Client} via {Peer} refused by the destination ({Code}): {Reason}")]
         public static partial void DestinationRefused(ILogger logger, string client, string peer, ConnetErrorCode code, string reason);
 
-        [LoggerMessage(2, LogLevel.Error, "No usable peer connection for {Client}")]
+        [LoggerMessage(2, LogLevel.Error, "No usable peer connection for {Client}: no direct connection works and no relay is shared with a destination")]
         public static partial void NoConnection(ILogger logger, string client);
 
         [LoggerMessage(3, LogLevel.Debug, "Peer connection {Peer} cannot open a tunnel: {Reason}")]
