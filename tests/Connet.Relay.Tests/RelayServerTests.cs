@@ -42,6 +42,20 @@ public sealed class RelayServerTests
     }
 
     [Fact]
+    public async Task Legacy_control_is_spoken_with_8_byte_framing()
+    {
+        await using var control = new FakeControl(legacyOnly: true);
+        await using var relay = await RelayTestKit.StartRelayAsync(control);
+
+        var request = await control.NextRequestAsync();
+
+        Assert.Equal(WireVersion.Legacy, control.LastWireVersion);
+        Assert.Equal(RelayTestKit.RelayToken, request.Token);
+        Assert.Equal(RelayControlState.Connected, relay.GetStatus().ControlState);
+        await using var destination = await FakeRelayClient.AuthenticatedAsync(relay, control, EndpointName, Role.Destination);
+    }
+
+    [Fact]
     public async Task Wrong_token_makes_StartAsync_throw_AuthenticationFailed()
     {
         await using var control = new FakeControl();

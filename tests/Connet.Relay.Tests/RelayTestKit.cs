@@ -89,12 +89,15 @@ internal sealed class FakeControl : IAsyncDisposable
     private readonly (byte[] PrivateKey, byte[] PublicKey) _boxKeys = NaClBox.GenerateKeyPair();
     private readonly Task _accepting;
 
-    public FakeControl()
+    /// <param name="legacyOnly">Accept only <c>connet-relay/0.3</c>, the legacy relay→control ALPN with 8-byte framing (Go connet ≤ 0.15.3).</param>
+    public FakeControl(bool legacyOnly = false)
     {
         _endpoint = QuicEndpoint.Bind(new QuicEndpointOptions
         {
             LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
-            ApplicationProtocols = ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.RelayToControl),
+            ApplicationProtocols = legacyOnly
+                ? [new SslApplicationProtocol(ConnetAlpns.RelayToControlLegacy)]
+                : ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.RelayToControl),
             ServerConnectionOptions = new QuicServerConnectionOptions
             {
                 ServerAuthenticationOptions = new SslServerAuthenticationOptions { ServerCertificate = RelayTestKit.ControlCertificate },
@@ -117,6 +120,8 @@ internal sealed class FakeControl : IAsyncDisposable
 
     /// <summary>The shared box key of the last relay that authenticated.</summary>
     public byte[]? SharedKey { get; private set; }
+
+    public WireVersion? LastWireVersion { get; private set; }
 
     /// <summary>Where the last authenticated relay's connection came from (the relay's first ingress).</summary>
     public IPEndPoint? LastRelayAddress { get; private set; }
@@ -182,6 +187,7 @@ internal sealed class FakeControl : IAsyncDisposable
         try
         {
             var version = ConnetAlpns.GetWireVersion(ConnetConnectionKind.RelayToControl, connection.NegotiatedApplicationProtocol);
+            LastWireVersion = version;
             await using var stream = await connection.AcceptInboundStreamAsync(_stopping.Token);
             var request = await MessageFraming.ReadAsync<AuthenticateReq>(stream, version, _stopping.Token)
                 ?? throw new InvalidOperationException("no AuthenticateReq");
@@ -233,7 +239,7 @@ internal sealed class FakeRelayClient : IAsyncDisposable
     public WireVersion WireVersion { get; }
 
     /// <summary>Dials the relay's first ingress, pinning the certificate the relay sent control.</summary>
-    public static async Task<FakeRelayClient> ConnectAsync(RelayServer relay, bool legacy = false)
+    public static async Task<FakeRelayClient> ConnectAsync(RelayServer relay, bool legacy = false, TimeSpan? handshakeTimeout = null)
     {
         var certificates = PeerCertificates.Create();
         var relayCertificate = relay.ServerCertificate ?? throw new InvalidOperationException("The relay is not started.");
@@ -254,6 +260,7 @@ internal sealed class FakeRelayClient : IAsyncDisposable
                         certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(relayCertificate.RawData),
                 },
                 IdleTimeout = TimeSpan.FromSeconds(20),
+                HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
                 MaxInboundBidirectionalStreams = 64,
                 DefaultCloseErrorCode = 0,
                 DefaultStreamErrorCode = 0,
