@@ -55,6 +55,31 @@ public sealed class RelayServerTests
         await using var destination = await FakeRelayClient.AuthenticatedAsync(relay, control, EndpointName, Role.Destination);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Control_with_an_untrusted_certificate_or_another_name_is_not_authenticated_to(bool wrongName)
+    {
+        await using var control = new FakeControl();
+        var options = RelayTestKit.Options(control);
+        if (wrongName)
+        {
+            options.ControlServerName = "other.connet.test";
+        }
+        else
+        {
+            options.ControlCertificateAuthorities = [RelayTestKit.CreateSelfSigned(RelayTestKit.ControlName)];
+        }
+
+        await using var relay = await RelayTestKit.StartRelayAsync(control, options);
+
+        var status = relay.GetStatus();
+        Assert.Equal(RelayControlState.Reconnecting, status.ControlState);
+        Assert.NotNull(status.LastError);
+        Assert.Null(status.ControlId);
+        Assert.Null(control.SharedKey);
+    }
+
     [Fact]
     public async Task Wrong_token_makes_StartAsync_throw_AuthenticationFailed()
     {
@@ -254,7 +279,7 @@ public sealed class RelayServerTests
     {
         await using var control = new FakeControl();
         await using var relay = await RelayTestKit.StartRelayAsync(control);
-        var destination = new EchoDestination(await FakeRelayClient.AuthenticatedAsync(relay, control, EndpointName, Role.Destination));
+        await using var destination = new EchoDestination(await FakeRelayClient.AuthenticatedAsync(relay, control, EndpointName, Role.Destination));
         await using var source = await FakeRelayClient.AuthenticatedAsync(relay, control, EndpointName, Role.Source);
         var (stream, response) = await source.ConnectAsync();
         await using var tunnel = stream;
@@ -263,7 +288,8 @@ public sealed class RelayServerTests
         var buffer = new byte[4];
         await tunnel.ReadExactlyAsync(buffer).AsTask().WaitAsync(RelayTestKit.Guard);
 
-        await destination.DisposeAsync();
+        // Abruptly, as a crashed destination: no FIN on its streams, only the connection close.
+        await destination.Client.Connection.CloseAsync((long)ConnetErrorCode.DirectConnectionClosed).AsTask().WaitAsync(RelayTestKit.Guard);
 
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
