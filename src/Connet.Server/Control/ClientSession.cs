@@ -68,6 +68,15 @@ internal sealed class ClientSession
             while (true)
             {
                 var stream = await _connection.AcceptInboundStreamAsync(sessionEnd.Token).ConfigureAwait(false);
+                if (stream.Type == QuicStreamType.Unidirectional)
+                {
+                    // Nothing in the protocol is one-way: a client that opens such a stream is not speaking connet.
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    ControlServerLog.ClientProtocolError(_logger, _clientId, new ConnetProtocolException(ConnetErrorCode.RequestUnknown, "opened a unidirectional stream"));
+                    await CloseQuietlyAsync(ConnetErrorCode.RequestUnknown).ConfigureAwait(false);
+                    break;
+                }
+
                 streams.RemoveAll(task => task.IsCompleted);
                 streams.Add(ServeStreamAsync(stream, sessionEnd));
             }

@@ -108,7 +108,10 @@ public sealed class ControlServer : IHostedService, IAsyncDisposable
                     DefaultCloseErrorCode = (long)ConnetErrorCode.Unknown,
                     DefaultStreamErrorCode = (long)ConnetErrorCode.Unknown,
                     MaxInboundBidirectionalStreams = 256,
-                    MaxInboundUnidirectionalStreams = 0,
+
+                    // One, not zero: with no credit a client's open would just wait; with one, the stream arrives
+                    // and the session can disconnect the client with a code that says why.
+                    MaxInboundUnidirectionalStreams = 1,
                 };
 
                 // A QuicEndpoint rather than a QuicListener: only its options take a stateless reset key, and a

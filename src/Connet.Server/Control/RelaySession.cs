@@ -60,7 +60,6 @@ internal sealed class RelaySession
             return;
         }
 
-        _shared.Relays.Register(relay);
         try
         {
             // The relay has nothing more to say on this connection; keep-alives hold it open. A stream it opens
@@ -155,6 +154,9 @@ internal sealed class RelaySession
             ReconnectToken = ByteString.CopyFrom(_shared.ReconnectTokens.Seal(relayId, ReconnectTokenPurpose.Relay)),
             ControlAuthenticationKey = ByteString.CopyFrom(_shared.RelayBoxKeys.PublicKey),
         };
+        // Listed before the relay hears it is in, so a client or status read after a successful authentication
+        // always sees it.
+        _shared.Relays.Register(relay);
         try
         {
             await MessageFraming.WriteAsync(stream, response, _version, timeout.Token).ConfigureAwait(false);
@@ -162,6 +164,7 @@ internal sealed class RelaySession
         }
         catch (Exception failed) when (failed is QuicException or OperationCanceledException or ConnetProtocolException)
         {
+            _shared.Relays.Unregister(relay);
             ControlServerLog.RelayGoneBeforeAuthentication(_logger, _remote, failed);
             return null;
         }
