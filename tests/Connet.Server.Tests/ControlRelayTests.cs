@@ -254,6 +254,26 @@ public sealed class ControlRelayTests
         Assert.Equal(CertificateKey.Compute(renewed), OpenAuthentication(relay.SharedKey(relayResponse), resealed).CertificateKey);
     }
 
+    [Fact]
+    public async Task UpdateForAnotherEndpoint_IsRefusedAndTheListIsNotRepeated()
+    {
+        await using var server = await ControlTestKit.StartAsync(ControlTestRelay.Options());
+        var (client, _) = await ControlTestClient.ConnectAndAuthenticateAsync(server.ClientIngressEndPoints[0]);
+        await using var d1 = client;
+        await using var stream = await client.OpenRequestStreamAsync(RelayRequest("web", Role.Source, ClientCertificateDer));
+        Assert.Empty(await ReadRelaysUntilAsync(stream, _ => true));
+
+        await MessageFraming.WriteAsync(stream, RelayRequest("other", Role.Source, ClientCertificateDer), WireVersion.Current);
+        var refusal = await ControlTestClient.ReadResponseAsync(stream);
+        Assert.Equal(Code.RelayValidationFailed, refusal.Error?.Code);
+
+        // The set of relays did not change, so nothing is pushed until a relay arrives: the next list has it.
+        var (relay, _) = await ControlTestRelay.ConnectAndAuthenticateAsync(server.RelayIngressEndPoints[0]);
+        await using var d2 = relay;
+        var next = await ControlTestClient.ReadResponseAsync(stream);
+        Assert.Single(next.Relays.Relays);
+    }
+
     [Theory]
     [InlineData("other", Role.Source, Code.EndpointNotAllowed)]
     [InlineData("allowed-web", Role.Destination, Code.RoleNotAllowed)]
