@@ -16,28 +16,39 @@ internal sealed class ConnetClientKit : IAsyncDisposable
 
     private readonly List<ConnetClient> _clients = [];
 
-    private ConnetClientKit(ControlServer control) => Control = control;
+    private readonly string? _storeDirectory;
+
+    private ConnetClientKit(ControlServer control, string? storeDirectory)
+    {
+        Control = control;
+        _storeDirectory = storeDirectory;
+    }
 
     public ControlServer Control { get; private set; }
 
     public string ControlAddress => $"127.0.0.1:{Control.ClientIngressEndPoints[0].Port}";
 
-    public static async Task<ConnetClientKit> StartAsync() => new(await StartControlAsync(0));
+    /// <param name="storeDirectory">Where control keeps its state; null keeps it in memory.</param>
+    public static async Task<ConnetClientKit> StartAsync(string? storeDirectory = null) => new(await StartControlAsync(0, storeDirectory), storeDirectory);
 
-    /// <summary>Stops the control server and starts a fresh one (new secrets, no state) on the same port.</summary>
+    /// <summary>
+    /// Stops the control server and starts a new one on the same port: with the kit's store directory it comes back
+    /// with its state, without one it starts fresh (new secrets, no announcements).
+    /// </summary>
     public async Task RestartControlAsync()
     {
         int port = Control.ClientIngressEndPoints[0].Port;
         await Control.DisposeAsync().AsTask().WaitAsync(TestKit.Guard);
-        Control = await StartControlAsync(port);
+        Control = await StartControlAsync(port, _storeDirectory);
     }
 
-    private static async Task<ControlServer> StartControlAsync(int port)
+    private static async Task<ControlServer> StartControlAsync(int port, string? storeDirectory)
     {
         var control = new ControlServer(new ControlServerOptions
         {
             ClientIngresses = [new ControlClientIngress { Address = new IPEndPoint(IPAddress.Loopback, port), Certificate = ServerCertificate }],
             Tokens = [new ControlClientToken { Token = DestinationToken }, new ControlClientToken { Token = SourceToken }],
+            StoreDirectory = storeDirectory,
         });
         await control.StartAsync(CancellationToken.None).WaitAsync(TestKit.Guard);
         return control;

@@ -70,6 +70,54 @@ public sealed class ControlServerOptionsTests
     }
 
     [Fact]
+    public void RelayOptions_EveryProblemIsReportedWithItsProperty()
+    {
+        using var withoutKey = X509CertificateLoader.LoadCertificate(ControlTestKit.ServerCertificate.RawData);
+        var options = ControlTestKit.Options();
+        options.RelayIngresses =
+        [
+            new ControlRelayIngress { Certificate = null, AllowCidrs = ["10.0.0.0/33"] },
+            new ControlRelayIngress { Certificate = withoutKey, DenyCidrs = ["not-a-cidr"] },
+        ];
+
+        var withoutTokens = ControlServerOptionsValidator.Validate(options);
+
+        string[] expectedPrefixes =
+        [
+            "RelayIngresses[0].Certificate:",
+            "RelayIngresses[0].AllowCidrs[0]:",
+            "RelayIngresses[1].Certificate:",
+            "RelayIngresses[1].DenyCidrs[0]:",
+            "RelayTokens:",
+        ];
+        Assert.Equal(expectedPrefixes.Length, withoutTokens.Count);
+        foreach (var prefix in expectedPrefixes)
+        {
+            Assert.Contains(withoutTokens, error => error.StartsWith(prefix, StringComparison.Ordinal));
+        }
+
+        options.RelayIngresses = [new ControlRelayIngress { Certificate = ControlTestKit.ServerCertificate }];
+        options.RelayTokens =
+        [
+            new ControlRelayToken { Token = "" },
+            new ControlRelayToken { Token = "r", DenyCidrs = ["300.0.0.0/8"] },
+            new ControlRelayToken { Token = "r" },
+        ];
+        var tokenErrors = ControlServerOptionsValidator.Validate(options);
+        Assert.Equal(3, tokenErrors.Count);
+        Assert.Contains(tokenErrors, error => error.StartsWith("RelayTokens[0].Token:", StringComparison.Ordinal));
+        Assert.Contains(tokenErrors, error => error.StartsWith("RelayTokens[1].DenyCidrs[0]:", StringComparison.Ordinal));
+        Assert.Contains(tokenErrors, error => error.StartsWith("RelayTokens[2].Token:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RelayIngress_DefaultsToPort19189()
+    {
+        Assert.Equal(new IPEndPoint(IPAddress.Any, 19189), new ControlRelayIngress().Address);
+        Assert.Empty(ControlServerOptionsValidator.Validate(ControlTestRelay.Options()));
+    }
+
+    [Fact]
     public void Constructor_RejectsInvalidOptionsWithAllErrors()
     {
         var invalid = Assert.Throws<OptionsValidationException>(() => new ControlServer(new ControlServerOptions()));
@@ -98,6 +146,29 @@ public sealed class ControlServerOptionsTests
         await using var disposeClient = client;
         Assert.Null(response.Error);
         await hosted.StopAsync(CancellationToken.None).WaitAsync(ControlTestKit.Guard);
+    }
+
+    [Fact]
+    public async Task AddConnetControlServer_ServesRelaysFromTheOptions()
+    {
+        var services = new ServiceCollection();
+        services.AddConnetControlServer(options =>
+        {
+            var configured = ControlTestRelay.Options();
+            options.ClientIngresses = configured.ClientIngresses;
+            options.Tokens = configured.Tokens;
+            options.RelayIngresses = configured.RelayIngresses;
+            options.RelayTokens = configured.RelayTokens;
+        });
+        await using var provider = services.BuildServiceProvider();
+        var server = provider.GetRequiredService<ControlServer>();
+        await server.StartAsync(CancellationToken.None).WaitAsync(ControlTestKit.Guard);
+
+        var (relay, response) = await ControlTestRelay.ConnectAndAuthenticateAsync(server.RelayIngressEndPoints[0]);
+        await using var disposeRelay = relay;
+        Assert.Null(response.Error);
+        Assert.Single(server.GetStatus().Relays);
+        await server.StopAsync(CancellationToken.None).WaitAsync(ControlTestKit.Guard);
     }
 
     [Fact]

@@ -210,21 +210,42 @@ public sealed class ControlServerTests
     }
 
     [Fact]
-    public async Task RelayRequest_GetsAnEmptyListAndStaysOpen()
+    public async Task RelayRequest_WithoutRelays_GetsAnEmptyListAndStaysOpen()
     {
         await using var server = await ControlTestKit.StartAsync(ControlTestKit.Options());
         var (client, _) = await ControlTestClient.ConnectAndAuthenticateAsync(server.ClientIngressEndPoints[0]);
         await using var d1 = client;
-        await using var stream = await client.OpenRequestStreamAsync(new Request
-        {
-            Relay = new Request.Types.Relay { Endpoint = new Endpoint { Name = "web" }, Role = Role.Source },
-        });
+        await using var stream = await client.OpenRequestStreamAsync(
+            ControlRelayTests.RelayRequest("web", Role.Source, ControlTestKit.ServerCertificate.RawData));
 
         var response = await ControlTestClient.ReadResponseAsync(stream);
         Assert.Null(response.Error);
         Assert.NotNull(response.Relays);
         Assert.Empty(response.Relays.Relays);
         Assert.False(stream.ReadsClosed.IsCompleted);
+    }
+
+    [Fact]
+    public async Task UnidirectionalStream_DisconnectsThatClientOnly()
+    {
+        await using var server = await ControlTestKit.StartAsync(ControlTestKit.Options());
+        var ingress = server.ClientIngressEndPoints[0];
+        var (good, _) = await ControlTestClient.ConnectAndAuthenticateAsync(ingress);
+        var (bad, _) = await ControlTestClient.ConnectAndAuthenticateAsync(ingress);
+        await using var d1 = good;
+        await using var d2 = bad;
+
+        await using (var oneWay = await bad.Connection.OpenOutboundStreamAsync(QuicStreamType.Unidirectional).AsTask().WaitAsync(ControlTestKit.Guard))
+        {
+            await oneWay.WriteAsync(new byte[] { 0, 0, 0, 0 });
+            Assert.Equal((long)ConnetErrorCode.RequestUnknown, await bad.WaitForCloseAsync());
+        }
+
+        await using var goodStream = await good.AnnounceAsync("still-served", Role.Destination, ControlTestKit.PeerWithDirect(9002));
+        var response = await ControlTestClient.ReadResponseAsync(goodStream);
+        Assert.Null(response.Error);
+        Assert.NotNull(response.Announce);
+        Assert.Single(server.GetStatus().Clients);
     }
 
     [Fact]

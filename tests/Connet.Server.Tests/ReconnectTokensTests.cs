@@ -32,4 +32,17 @@ public sealed class ReconnectTokensTests
         using var tokens = ReconnectTokens.CreateRandom();
         Assert.NotEqual(tokens.Seal("same"), tokens.Seal("same"));
     }
+
+    [Fact]
+    public void ClientAndRelayTokens_OnlyOpenForTheirOwnPurpose()
+    {
+        using var tokens = ReconnectTokens.CreateRandom();
+        var clientToken = tokens.Seal("id-1");
+        var relayToken = tokens.Seal("id-1", ReconnectTokenPurpose.Relay);
+
+        Assert.Equal("id-1", tokens.TryOpen(relayToken, ReconnectTokenPurpose.Relay));
+        Assert.Equal("id-1", tokens.TryOpen(clientToken, ReconnectTokenPurpose.Client));
+        Assert.Null(tokens.TryOpen(relayToken));
+        Assert.Null(tokens.TryOpen(clientToken, ReconnectTokenPurpose.Relay));
+    }
 }

@@ -5,14 +5,26 @@ using Connet.Core.Restrictions;
 
 namespace Connet.Server.Control;
 
-/// <summary>Finds the configured token a client presented, in time that does not depend on which token (or how much of it) matched.</summary>
+/// <summary>
+/// Finds the configured token a client (or relay) presented, in time that does not depend on which token (or how
+/// much of it) matched.
+/// </summary>
 internal sealed class ClientAuthenticator
 {
     private readonly List<(byte[] Hash, TokenRestriction Restriction)> _tokens;
 
-    public ClientAuthenticator(IEnumerable<ControlClientToken> tokens) =>
-        _tokens = [.. tokens.Select(token => (Hash(token.Token), TokenRestriction.Parse(
-            token.Restriction.AllowCidrs, token.Restriction.DenyCidrs, token.Restriction.NameMatches, token.Restriction.RoleMatches)))];
+    public ClientAuthenticator(IEnumerable<ControlClientToken> tokens)
+        : this(tokens.Select(token => (token.Token, TokenRestriction.Parse(
+            token.Restriction.AllowCidrs, token.Restriction.DenyCidrs, token.Restriction.NameMatches, token.Restriction.RoleMatches))))
+    {
+    }
+
+    private ClientAuthenticator(IEnumerable<(string Token, TokenRestriction Restriction)> tokens) =>
+        _tokens = [.. tokens.Select(token => (Hash(token.Token), token.Restriction))];
+
+    /// <summary>Relay tokens restrict only addresses: a relay serves every endpoint.</summary>
+    public static ClientAuthenticator ForRelays(IEnumerable<ControlRelayToken> tokens) =>
+        new(tokens.Select(token => (token.Token, TokenRestriction.Parse(token.AllowCidrs, token.DenyCidrs, null, null))));
 
     /// <summary>The restriction of the matching token, or an error message saying why the client is refused.</summary>
     public (TokenRestriction? Restriction, string? Error) Authenticate(string presented, IPAddress remote)

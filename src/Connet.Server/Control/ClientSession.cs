@@ -1,10 +1,14 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Connet.Core.Certificates;
+using Connet.Core.Crypto;
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire;
 using Connet.Core.Protocol.Wire.Control;
 using Connet.Core.Restrictions;
 using Connet.Quic;
+using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
 namespace Connet.Server.Control;
@@ -23,6 +27,8 @@ internal sealed class ClientSession
 
     /// <summary>How long a refused client has to read the refusal and close before the server closes on it.</summary>
     private static readonly TimeSpan RefusalGrace = TimeSpan.FromSeconds(1);
+
+    private const int MaxCertificateLength = 64 * 1024;
 
     private readonly ControlServer.SharedState _shared;
     private readonly QuicConnection _connection;
@@ -62,6 +68,15 @@ internal sealed class ClientSession
             while (true)
             {
                 var stream = await _connection.AcceptInboundStreamAsync(sessionEnd.Token).ConfigureAwait(false);
+                if (stream.Type == QuicStreamType.Unidirectional)
+                {
+                    // Nothing in the protocol is one-way: a client that opens such a stream is not speaking connet.
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    ControlServerLog.ClientProtocolError(_logger, _clientId, new ConnetProtocolException(ConnetErrorCode.RequestUnknown, "opened a unidirectional stream"));
+                    await CloseQuietlyAsync(ConnetErrorCode.RequestUnknown).ConfigureAwait(false);
+                    break;
+                }
+
                 streams.RemoveAll(task => task.IsCompleted);
                 streams.Add(ServeStreamAsync(stream, sessionEnd));
             }
@@ -122,7 +137,7 @@ internal sealed class ClientSession
         var response = new AuthenticateResp
         {
             Public = WireAddresses.ToAddrPort(_remote),
-            ReconnectToken = Google.Protobuf.ByteString.CopyFrom(_shared.ReconnectTokens.Seal(_clientId)),
+            ReconnectToken = ByteString.CopyFrom(_shared.ReconnectTokens.Seal(_clientId)),
         };
         try
         {
@@ -298,6 +313,11 @@ internal sealed class ClientSession
         while (await watcher.WaitAsync(cancellationToken).ConfigureAwait(false));
     }
 
+    /// <summary>
+    /// A relay stream: answers with every connected relay, each with this client's authentication sealed for that
+    /// relay, and pushes a new list whenever the set of relays changes. A later <c>Request.Relay</c> on the stream
+    /// (a new client certificate) re-seals; the stream ending ends it.
+    /// </summary>
     private async Task RelaysAsync(QuicStream stream, Request.Types.Relay relay, CancellationToken sessionEnd)
     {
         if (Check(relay.Endpoint, relay.Role) is { } refusal)
@@ -306,15 +326,138 @@ internal sealed class ClientSession
             return;
         }
 
-        // No relays are connected yet (relay support comes later): say so, and keep the stream open so the
-        // client keeps waiting for updates as it would with Go connet.
-        await MessageFraming.WriteAsync(stream, new Response { Relays = new Response.Types.RelayList() }, _version, sessionEnd).ConfigureAwait(false);
-        while (await MessageFraming.ReadAsync<Request>(stream, _version, sessionEnd).ConfigureAwait(false) is not null)
+        if (CheckClientCertificate(relay.ClientCertificate) is { } invalid)
         {
-            // Repeated relay requests change nothing while the list is empty.
+            await RespondErrorAsync(stream, ConnetErrorCode.RelayInvalidCertificate, invalid, sessionEnd).ConfigureAwait(false);
+            return;
         }
 
-        stream.CompleteWrites();
+        var endpoint = relay.Endpoint.Name;
+        var role = relay.Role;
+        var authentication = SealableAuthentication(endpoint, role, relay.ClientCertificate);
+        using var watcher = _shared.Relays.Watch();
+        using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(sessionEnd);
+        var reading = MessageFraming.ReadAsync<Request>(stream, _version, streamEnd.Token).AsTask();
+        var changing = watcher.WaitAsync(streamEnd.Token);
+        IReadOnlyList<ConnectedRelay>? lastSent = null;
+        try
+        {
+            while (true)
+            {
+                // Compared by reference: the directory makes a new list on every change, and each push seals
+                // afresh (new nonces), so comparing the messages would never find two equal.
+                var current = _shared.Relays.Snapshot();
+                if (!ReferenceEquals(current, lastSent))
+                {
+                    await MessageFraming.WriteAsync(stream, new Response { Relays = RelayList(current, authentication) }, _version, sessionEnd).ConfigureAwait(false);
+                    lastSent = current;
+                }
+
+                await Task.WhenAny(reading, changing).ConfigureAwait(false);
+                if (changing.IsCompleted)
+                {
+                    if (!await changing.ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    changing = watcher.WaitAsync(streamEnd.Token);
+                }
+
+                if (reading.IsCompleted)
+                {
+                    if (await reading.ConfigureAwait(false) is not { } update)
+                    {
+                        break;
+                    }
+
+                    if (update.Relay is not { } next || next.Endpoint?.Name != endpoint || next.Role != role)
+                    {
+                        await RespondErrorAsync(stream, ConnetErrorCode.RelayValidationFailed,
+                            "a relay stream may only renew the client certificate of its own endpoint and role", sessionEnd, completeWrites: false).ConfigureAwait(false);
+                    }
+                    else if (CheckClientCertificate(next.ClientCertificate) is { } invalidUpdate)
+                    {
+                        await RespondErrorAsync(stream, ConnetErrorCode.RelayInvalidCertificate, invalidUpdate, sessionEnd, completeWrites: false).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        authentication = SealableAuthentication(endpoint, role, next.ClientCertificate);
+                        lastSent = null;
+                    }
+
+                    reading = MessageFraming.ReadAsync<Request>(stream, _version, streamEnd.Token).AsTask();
+                }
+            }
+
+            TryCompleteWrites(stream);
+        }
+        finally
+        {
+            await streamEnd.CancelAsync().ConfigureAwait(false);
+            await IgnoreEndingAsync(reading).ConfigureAwait(false);
+            await IgnoreEndingAsync(changing).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for a read or wait the stream no longer needs; how it ended was already handled or no longer matters.</summary>
+    private static async Task IgnoreEndingAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ended) when (ended is QuicException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
+        {
+            // Cancelled by us, or the stream broke and the caller already saw it.
+        }
+    }
+
+    /// <summary>The <c>ClientAuthentication</c> a relay checks this client against, serialised once and sealed per relay.</summary>
+    private static byte[] SealableAuthentication(string endpoint, Role role, ByteString clientCertificate) =>
+        new Core.Protocol.Wire.ControlRelays.ClientAuthentication
+        {
+            Endpoint = new Endpoint { Name = endpoint },
+            Role = role,
+            CertificateKey = CertificateKey.Compute(clientCertificate.Span),
+        }.ToByteArray();
+
+    private static Response.Types.RelayList RelayList(IReadOnlyList<ConnectedRelay> relays, byte[] authentication)
+    {
+        var list = new Response.Types.RelayList();
+        foreach (var relay in relays)
+        {
+            var entry = new Relay
+            {
+                Id = relay.Id,
+                ServerCertificate = relay.ServerCertificate,
+                Authentication = ByteString.CopyFrom(NaClBox.Seal(relay.SharedKey, authentication)),
+                Metadata = relay.Metadata,
+            };
+            entry.Addresses.AddRange(relay.Addresses);
+            list.Relays.Add(entry);
+        }
+
+        return list;
+    }
+
+    /// <summary>Why <paramref name="der"/> is not a usable client certificate, or null when it parses.</summary>
+    private static string? CheckClientCertificate(ByteString der)
+    {
+        if (der.IsEmpty || der.Length > MaxCertificateLength)
+        {
+            return $"client_certificate: must be 1 to {MaxCertificateLength} bytes of DER, was {der.Length}";
+        }
+
+        try
+        {
+            using var certificate = X509CertificateLoader.LoadCertificate(der.Span);
+            return null;
+        }
+        catch (CryptographicException invalid)
+        {
+            return $"client_certificate: not an X.509 certificate ({invalid.Message})";
+        }
     }
 
     private (ConnetErrorCode Code, string Message)? Check(Endpoint? endpoint, Role role)
@@ -338,11 +481,14 @@ internal sealed class ClientSession
         };
     }
 
-    private async Task RespondErrorAsync(QuicStream stream, ConnetErrorCode code, string message, CancellationToken cancellationToken)
+    private async Task RespondErrorAsync(QuicStream stream, ConnetErrorCode code, string message, CancellationToken cancellationToken, bool completeWrites = true)
     {
         ControlServerLog.RequestRefused(_logger, _clientId, message);
         await MessageFraming.WriteAsync(stream, new Response { Error = ConnetError.ToWireError(code, message) }, _version, cancellationToken).ConfigureAwait(false);
-        stream.CompleteWrites();
+        if (completeWrites)
+        {
+            stream.CompleteWrites();
+        }
     }
 
     private async Task WriteLockedAsync(QuicStream stream, SemaphoreSlim writeLock, Response response, CancellationToken cancellationToken)

@@ -34,4 +34,28 @@ internal static partial class ControlServerLog
 
     [LoggerMessage(10, LogLevel.Warning, "Client session {Remote} failed unexpectedly", EventName = "SessionFailed")]
     public static partial void SessionFailed(ILogger logger, IPEndPoint remote, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Information, "Control server listening for relays on {EndPoint}", EventName = "RelayIngressListening")]
+    public static partial void RelayIngressListening(ILogger logger, IPEndPoint endPoint);
+
+    [LoggerMessage(12, LogLevel.Debug, "Refused relay connection from {Remote}: address not allowed by the relay ingress", EventName = "RelayIngressRefused")]
+    public static partial void RelayIngressRefused(ILogger logger, IPEndPoint remote);
+
+    [LoggerMessage(13, LogLevel.Information, "Relay {Remote} failed to authenticate: {Reason}", EventName = "RelayAuthenticationFailed")]
+    public static partial void RelayAuthenticationFailed(ILogger logger, IPEndPoint remote, string reason);
+
+    [LoggerMessage(14, LogLevel.Information, "Relay {RelayId} authenticated from {Remote} (reconnect: {Reconnected})", EventName = "RelayAuthenticated")]
+    public static partial void RelayAuthenticated(ILogger logger, string relayId, IPEndPoint remote, bool reconnected);
+
+    [LoggerMessage(15, LogLevel.Information, "Relay {RelayId} disconnected", EventName = "RelayDisconnected")]
+    public static partial void RelayDisconnected(ILogger logger, string relayId);
+
+    [LoggerMessage(16, LogLevel.Warning, "Relay {RelayId} broke the protocol and is disconnected: {Reason}", EventName = "RelayProtocolError")]
+    public static partial void RelayProtocolError(ILogger logger, string relayId, string reason);
+
+    [LoggerMessage(17, LogLevel.Debug, "Relay connection from {Remote} ended before authenticating", EventName = "RelayGoneBeforeAuthentication")]
+    public static partial void RelayGoneBeforeAuthentication(ILogger logger, IPEndPoint remote, Exception exception);
+
+    [LoggerMessage(18, LogLevel.Warning, "Relay session {Remote} failed unexpectedly", EventName = "RelaySessionFailed")]
+    public static partial void RelaySessionFailed(ILogger logger, IPEndPoint remote, Exception exception);
 }

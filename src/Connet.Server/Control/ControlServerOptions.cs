@@ -5,8 +5,8 @@ using Connet.Core.Protocol;
 namespace Connet.Server.Control;
 
 /// <summary>
-/// Configuration of the control server's client side (the <c>[control]</c> / <c>[server]</c> TOML keys that
-/// concern clients). Checked by <see cref="ControlServerOptionsValidator"/>, which reports every problem at once.
+/// Configuration of the control server (the <c>[control]</c> / <c>[server]</c> TOML keys that concern clients and
+/// relays). Checked by <see cref="ControlServerOptionsValidator"/>, which reports every problem at once.
 /// </summary>
 public sealed class ControlServerOptions
 {
@@ -15,6 +15,14 @@ public sealed class ControlServerOptions
 
     /// <summary>The tokens clients may authenticate with, each with its optional restriction; at least one.</summary>
     public List<ControlClientToken> Tokens { get; set; } = [];
+
+    /// <summary>
+    /// The UDP addresses relays connect to (<c>[[relays-ingress]]</c>); empty runs the server without relays.
+    /// </summary>
+    public List<ControlRelayIngress> RelayIngresses { get; set; } = [];
+
+    /// <summary>The tokens relays may authenticate with; at least one when there is a relay ingress.</summary>
+    public List<ControlRelayToken> RelayTokens { get; set; } = [];
 
     /// <summary>
     /// How long a disconnected client's announcements stay visible to its peers (Go's
@@ -71,4 +79,31 @@ public sealed class ControlTokenRestriction
 
     /// <summary><c>source</c>, <c>destination</c>, or empty for both.</summary>
     public string? RoleMatches { get; set; }
+}
+
+/// <summary>One <c>[[relays-ingress]]</c>: where relays connect, with which certificate, from which addresses.</summary>
+public sealed class ControlRelayIngress
+{
+    /// <summary>The UDP address to listen on; defaults to all IPv4 interfaces on port 19189.</summary>
+    public IPEndPoint Address { get; set; } = new(IPAddress.Any, ConnetAlpns.DefaultControlRelaysPort);
+
+    /// <summary>The server certificate, with its private key.</summary>
+    public X509Certificate2? Certificate { get; set; }
+
+    /// <summary>CIDRs allowed to connect; empty allows every address not denied.</summary>
+    public List<string> AllowCidrs { get; set; } = [];
+
+    /// <summary>CIDRs refused before the QUIC handshake completes.</summary>
+    public List<string> DenyCidrs { get; set; } = [];
+}
+
+/// <summary>A relay token (<c>relays-tokens</c>) with its <c>[[relays-token-restriction]]</c> CIDRs.</summary>
+public sealed class ControlRelayToken
+{
+    public string Token { get; set; } = string.Empty;
+
+    /// <summary>CIDRs the token may authenticate from; empty allows every address not denied.</summary>
+    public List<string> AllowCidrs { get; set; } = [];
+
+    public List<string> DenyCidrs { get; set; } = [];
 }

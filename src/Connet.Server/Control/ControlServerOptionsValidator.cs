@@ -1,3 +1,5 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Connet.Core.Restrictions;
 using Microsoft.Extensions.Options;
 
@@ -39,6 +41,8 @@ public sealed class ControlServerOptionsValidator : IValidateOptions<ControlServ
             }
         }
 
+        ValidateRelays(options, errors);
+
         if (options.EndpointExpiry < TimeSpan.Zero)
         {
             errors.Add($"{nameof(ControlServerOptions.EndpointExpiry)}: must not be negative (TimeSpan.Zero disables the grace period); was {options.EndpointExpiry}.");
@@ -76,21 +80,70 @@ public sealed class ControlServerOptionsValidator : IValidateOptions<ControlServ
             return;
         }
 
-        if (ingress.Address is null)
-        {
-            errors.Add($"{path}.{nameof(ControlClientIngress.Address)}: is required.");
-        }
-
-        if (ingress.Certificate is null)
-        {
-            errors.Add($"{path}.{nameof(ControlClientIngress.Certificate)}: is required.");
-        }
-        else if (!ingress.Certificate.HasPrivateKey)
-        {
-            errors.Add($"{path}.{nameof(ControlClientIngress.Certificate)}: has no private key.");
-        }
-
+        ValidateListener(ingress.Address, ingress.Certificate, path, errors);
         ValidateCidrs(ingress.AllowCidrs, ingress.DenyCidrs, path, errors);
+    }
+
+    private static void ValidateRelays(ControlServerOptions options, List<string> errors)
+    {
+        var ingresses = options.RelayIngresses ?? [];
+        for (var index = 0; index < ingresses.Count; index++)
+        {
+            var path = $"{nameof(ControlServerOptions.RelayIngresses)}[{index}]";
+            if (ingresses[index] is not { } ingress)
+            {
+                errors.Add($"{path}: must not be null.");
+                continue;
+            }
+
+            ValidateListener(ingress.Address, ingress.Certificate, path, errors);
+            ValidateCidrs(ingress.AllowCidrs, ingress.DenyCidrs, path, errors);
+        }
+
+        var tokens = options.RelayTokens ?? [];
+        if (ingresses.Count > 0 && tokens.Count == 0)
+        {
+            errors.Add($"{nameof(ControlServerOptions.RelayTokens)}: at least one relay token is required when there is a relay ingress.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var index = 0; index < tokens.Count; index++)
+        {
+            var path = $"{nameof(ControlServerOptions.RelayTokens)}[{index}]";
+            if (tokens[index] is not { } token)
+            {
+                errors.Add($"{path}: must not be null.");
+                continue;
+            }
+
+            if (string.IsNullOrEmpty(token.Token))
+            {
+                errors.Add($"{path}.{nameof(ControlRelayToken.Token)}: must not be empty.");
+            }
+            else if (!seen.Add(token.Token))
+            {
+                errors.Add($"{path}.{nameof(ControlRelayToken.Token)}: duplicates an earlier relay token.");
+            }
+
+            ValidateCidrs(token.AllowCidrs, token.DenyCidrs, path, errors);
+        }
+    }
+
+    private static void ValidateListener(IPEndPoint? address, X509Certificate2? certificate, string path, List<string> errors)
+    {
+        if (address is null)
+        {
+            errors.Add($"{path}.Address: is required.");
+        }
+
+        if (certificate is null)
+        {
+            errors.Add($"{path}.Certificate: is required.");
+        }
+        else if (!certificate.HasPrivateKey)
+        {
+            errors.Add($"{path}.Certificate: has no private key.");
+        }
     }
 
     private static void ValidateToken(ControlClientToken? token, string path, HashSet<string> seen, List<string> errors)

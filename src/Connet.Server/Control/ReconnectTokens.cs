@@ -39,18 +39,27 @@ internal sealed class ReconnectTokens : IDisposable
         }
     }
 
-    public byte[] Seal(string clientId)
+    public byte[] Seal(string clientId) => Seal(clientId, ReconnectTokenPurpose.Client);
+
+    /// <summary>
+    /// Seals <paramref name="id"/> for <paramref name="purpose"/>: the purpose is the associated data, so a client's
+    /// token does not open as a relay's and the other way round.
+    /// </summary>
+    public byte[] Seal(string id, ReconnectTokenPurpose purpose)
     {
-        var plaintext = Encoding.UTF8.GetBytes(clientId);
+        var plaintext = Encoding.UTF8.GetBytes(id);
         var token = new byte[NonceSize + plaintext.Length + TagSize];
         var nonce = token.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        _aead.Encrypt(nonce, plaintext, token.AsSpan(NonceSize, plaintext.Length), token.AsSpan(NonceSize + plaintext.Length, TagSize));
+        _aead.Encrypt(nonce, plaintext, token.AsSpan(NonceSize, plaintext.Length), token.AsSpan(NonceSize + plaintext.Length, TagSize), AssociatedData(purpose));
         return token;
     }
 
     /// <summary>The client ID sealed in <paramref name="token"/>, or null if it is not a token of this server.</summary>
-    public string? TryOpen(ReadOnlySpan<byte> token)
+    public string? TryOpen(ReadOnlySpan<byte> token) => TryOpen(token, ReconnectTokenPurpose.Client);
+
+    /// <summary>The ID sealed in <paramref name="token"/> for <paramref name="purpose"/>, or null if it is not such a token of this server.</summary>
+    public string? TryOpen(ReadOnlySpan<byte> token, ReconnectTokenPurpose purpose)
     {
         var length = token.Length - NonceSize - TagSize;
         if (length is <= 0 or > MaxClientIdBytes)
@@ -61,7 +70,7 @@ internal sealed class ReconnectTokens : IDisposable
         var plaintext = new byte[length];
         try
         {
-            _aead.Decrypt(token[..NonceSize], token.Slice(NonceSize, length), token[(NonceSize + length)..], plaintext);
+            _aead.Decrypt(token[..NonceSize], token.Slice(NonceSize, length), token[(NonceSize + length)..], plaintext, AssociatedData(purpose));
         }
         catch (AuthenticationTagMismatchException)
         {
@@ -72,4 +81,15 @@ internal sealed class ReconnectTokens : IDisposable
     }
 
     public void Dispose() => _aead.Dispose();
+
+    // Client tokens keep empty associated data, so tokens issued before relays existed still open.
+    private static ReadOnlySpan<byte> AssociatedData(ReconnectTokenPurpose purpose) =>
+        purpose == ReconnectTokenPurpose.Relay ? "connet relay reconnect"u8 : [];
+}
+
+/// <summary>Who a reconnect token was issued to.</summary>
+internal enum ReconnectTokenPurpose
+{
+    Client,
+    Relay,
 }

@@ -68,6 +68,56 @@ public sealed class PersistentControlServerTests
     }
 
     [Fact]
+    public async Task RestartOnTheSameDirectory_KeepsTheControlIdBoxKeyAndRelayId()
+    {
+        using var directory = new StoreDirectory();
+        var options = ControlTestRelay.Options();
+        options.StoreDirectory = directory.Path;
+        AuthenticateRespOfRelay firstAnswer;
+        string relayId;
+        await using (var first = await ControlTestKit.StartAsync(options))
+        {
+            var (relay, response) = await ControlTestRelay.ConnectAndAuthenticateAsync(first.RelayIngressEndPoints[0]);
+            await using var disposeRelay = relay;
+            Assert.Null(response.Error);
+            firstAnswer = new AuthenticateRespOfRelay(response.ControlId, response.ControlAuthenticationKey, response.ReconnectToken);
+            relayId = Assert.Single(first.GetStatus().Relays).Id;
+        }
+
+        var restarted = ControlTestRelay.Options();
+        restarted.StoreDirectory = directory.Path;
+        await using var second = await ControlTestKit.StartAsync(restarted);
+        var (again, againResponse) = await ControlTestRelay.ConnectAndAuthenticateAsync(second.RelayIngressEndPoints[0], reconnectToken: firstAnswer.ReconnectToken);
+        await using var disposeAgain = again;
+
+        Assert.Null(againResponse.Error);
+        Assert.Equal(firstAnswer.ControlId, againResponse.ControlId);
+        Assert.Equal(firstAnswer.ControlKey, againResponse.ControlAuthenticationKey);
+        Assert.Equal(relayId, Assert.Single(second.GetStatus().Relays).Id);
+    }
+
+    [Fact]
+    public async Task WithoutStoreDirectory_ARestartChangesTheControlIdAndBoxKey()
+    {
+        ByteString firstKey;
+        string firstId;
+        await using (var first = await ControlTestKit.StartAsync(ControlTestRelay.Options()))
+        {
+            var (relay, response) = await ControlTestRelay.ConnectAndAuthenticateAsync(first.RelayIngressEndPoints[0]);
+            await using var disposeRelay = relay;
+            (firstKey, firstId) = (response.ControlAuthenticationKey, response.ControlId);
+        }
+
+        await using var second = await ControlTestKit.StartAsync(ControlTestRelay.Options());
+        var (again, againResponse) = await ControlTestRelay.ConnectAndAuthenticateAsync(second.RelayIngressEndPoints[0]);
+        await using var disposeAgain = again;
+        Assert.NotEqual(firstKey, againResponse.ControlAuthenticationKey);
+        Assert.NotEqual(firstId, againResponse.ControlId);
+    }
+
+    private sealed record AuthenticateRespOfRelay(string ControlId, ByteString ControlKey, ByteString ReconnectToken);
+
+    [Fact]
     public async Task WithoutStoreDirectory_ARestartForgetsTheClient()
     {
         var options = ControlTestKit.Options();

@@ -38,12 +38,14 @@ public sealed class SqliteControlStoreTests
         string serverId;
         byte[] reconnectKey;
         byte[] resetKey;
+        byte[] relayKey;
         using (var first = new SqliteControlStore(directory.Path, time))
         {
             first.PutPeer(peer);
             serverId = first.ServerId;
             reconnectKey = first.ReconnectTokenKey.ToArray();
             resetKey = first.StatelessResetKey.ToArray();
+            relayKey = first.RelayAuthenticationKey.ToArray();
         }
 
         using var second = new SqliteControlStore(directory.Path, time);
@@ -51,6 +53,8 @@ public sealed class SqliteControlStoreTests
         Assert.Equal(serverId, second.ServerId);
         Assert.Equal(reconnectKey, second.ReconnectTokenKey.ToArray());
         Assert.Equal(resetKey, second.StatelessResetKey.ToArray());
+        Assert.Equal(relayKey, second.RelayAuthenticationKey.ToArray());
+        Assert.Equal(32, relayKey.Length);
         Assert.Equal(32, reconnectKey.Length);
         Assert.Equal(32, resetKey.Length);
         Assert.NotEqual(reconnectKey, resetKey);
@@ -67,6 +71,7 @@ public sealed class SqliteControlStoreTests
 
         Assert.NotEqual(one.ServerId, other.ServerId);
         Assert.NotEqual(one.ReconnectTokenKey.ToArray(), other.ReconnectTokenKey.ToArray());
+        Assert.NotEqual(one.RelayAuthenticationKey.ToArray(), other.RelayAuthenticationKey.ToArray());
     }
 
     [Fact]

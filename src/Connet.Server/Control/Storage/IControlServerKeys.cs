@@ -14,4 +14,10 @@ public interface IControlServerKeys
 
     /// <summary>The 32-byte key for QUIC stateless reset tokens, so a restarted server can reset stale peers.</summary>
     ReadOnlyMemory<byte> StatelessResetKey { get; }
+
+    /// <summary>
+    /// The 32-byte X25519 private key of the NaCl box the server shares with every relay (its public half is
+    /// <c>control_authentication_key</c>), so relays that reconnect after a restart can still open what it seals.
+    /// </summary>
+    ReadOnlyMemory<byte> RelayAuthenticationKey { get; }
 }

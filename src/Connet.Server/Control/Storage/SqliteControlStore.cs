@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Connet.Core.Crypto;
 using Connet.Core.Protocol.Wire;
 using Connet.Core.Protocol.Wire.Control;
 using Google.Protobuf;
@@ -25,6 +26,7 @@ public sealed class SqliteControlStore : IControlStore, IControlServerKeys, IDis
     private const string ServerIdName = "server-id";
     private const string ReconnectTokenKeyName = "reconnect-token-key";
     private const string StatelessResetKeyName = "stateless-reset-key";
+    private const string RelayAuthenticationKeyName = "relay-authentication-key";
 
     /// <summary>Each entry moves the schema one version up; applied in order, never edited once shipped.</summary>
     private static readonly string[] Migrations =
@@ -51,6 +53,7 @@ public sealed class SqliteControlStore : IControlStore, IControlServerKeys, IDis
     private readonly Dictionary<PeerKey, StoredPeer> _peers = [];
     private readonly byte[] _reconnectTokenKey;
     private readonly byte[] _statelessResetKey;
+    private readonly byte[] _relayAuthenticationKey;
     private bool _disposed;
 
     /// <summary>Opens (creating if needed) <c>control.db</c> in <paramref name="directory"/>.</summary>
@@ -86,7 +89,9 @@ public sealed class SqliteControlStore : IControlStore, IControlServerKeys, IDis
             _reconnectTokenKey = GetOrCreateConfig(ReconnectTokenKeyName, () => RandomNumberGenerator.GetBytes(KeyLength));
             _statelessResetKey = GetOrCreateConfig(StatelessResetKeyName, () => RandomNumberGenerator.GetBytes(KeyLength));
             CheckKeyLength(ReconnectTokenKeyName, _reconnectTokenKey);
+            _relayAuthenticationKey = GetOrCreateConfig(RelayAuthenticationKeyName, () => NaClBox.GenerateKeyPair().PrivateKey);
             CheckKeyLength(StatelessResetKeyName, _statelessResetKey);
+            CheckKeyLength(RelayAuthenticationKeyName, _relayAuthenticationKey);
             LoadPeers((timeProvider ?? TimeProvider.System).GetUtcNow());
         }
         catch (Exception failed) when (failed is not ControlStoreException)
@@ -112,6 +117,8 @@ public sealed class SqliteControlStore : IControlStore, IControlServerKeys, IDis
     public ReadOnlyMemory<byte> ReconnectTokenKey => _reconnectTokenKey;
 
     public ReadOnlyMemory<byte> StatelessResetKey => _statelessResetKey;
+
+    public ReadOnlyMemory<byte> RelayAuthenticationKey => _relayAuthenticationKey;
 
     public void PutPeer(StoredPeer peer)
     {
@@ -175,6 +182,7 @@ public sealed class SqliteControlStore : IControlStore, IControlServerKeys, IDis
             _connection.Dispose();
             CryptographicOperations.ZeroMemory(_reconnectTokenKey);
             CryptographicOperations.ZeroMemory(_statelessResetKey);
+            CryptographicOperations.ZeroMemory(_relayAuthenticationKey);
         }
     }
 
