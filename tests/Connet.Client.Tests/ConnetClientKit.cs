@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Connet.Relay;
 using Connet.Server.Control;
 
 namespace Connet.Client.Tests;
@@ -11,17 +12,20 @@ internal sealed class ConnetClientKit : IAsyncDisposable
     public const string DestinationToken = "destination-token";
     public const string SourceToken = "source-token";
     public const string ServerName = "control.connet.test";
+    public const string RelayToken = "relay-token";
 
     private static readonly X509Certificate2 ServerCertificate = CreateSelfSigned(ServerName);
 
     private readonly List<ConnetClient> _clients = [];
 
     private readonly string? _storeDirectory;
+    private readonly bool _withRelayIngress;
 
-    private ConnetClientKit(ControlServer control, string? storeDirectory)
+    private ConnetClientKit(ControlServer control, string? storeDirectory, bool withRelayIngress)
     {
         Control = control;
         _storeDirectory = storeDirectory;
+        _withRelayIngress = withRelayIngress;
     }
 
     public ControlServer Control { get; private set; }
@@ -29,7 +33,24 @@ internal sealed class ConnetClientKit : IAsyncDisposable
     public string ControlAddress => $"127.0.0.1:{Control.ClientIngressEndPoints[0].Port}";
 
     /// <param name="storeDirectory">Where control keeps its state; null keeps it in memory.</param>
-    public static async Task<ConnetClientKit> StartAsync(string? storeDirectory = null) => new(await StartControlAsync(0, storeDirectory), storeDirectory);
+    /// <param name="withRelayIngress">Also listen for relays on a loopback port (see <see cref="StartRelayAsync"/>).</param>
+    public static async Task<ConnetClientKit> StartAsync(string? storeDirectory = null, bool withRelayIngress = false) =>
+        new(await StartControlAsync(0, storeDirectory, withRelayIngress ? 0 : null), storeDirectory, withRelayIngress);
+
+    /// <summary>A relay server authenticated to this kit's control server, its client ingress on a loopback port.</summary>
+    public async Task<RelayServer> StartRelayAsync()
+    {
+        var relay = new RelayServer(new RelayServerOptions
+        {
+            Token = RelayToken,
+            Ingresses = [new RelayIngress { Address = new IPEndPoint(IPAddress.Loopback, 0) }],
+            ControlAddress = $"127.0.0.1:{Control.RelayIngressEndPoints[0].Port}",
+            ControlServerName = ServerName,
+            ControlCertificateAuthorities = [X509CertificateLoader.LoadCertificate(ServerCertificate.RawData)],
+        });
+        await relay.StartAsync(CancellationToken.None).WaitAsync(TestKit.Guard);
+        return relay;
+    }
 
     /// <summary>
     /// Stops the control server and starts a new one on the same port: with the kit's store directory it comes back
@@ -39,17 +60,24 @@ internal sealed class ConnetClientKit : IAsyncDisposable
     {
         int port = Control.ClientIngressEndPoints[0].Port;
         await Control.DisposeAsync().AsTask().WaitAsync(TestKit.Guard);
-        Control = await StartControlAsync(port, _storeDirectory);
+        Control = await StartControlAsync(port, _storeDirectory, _withRelayIngress ? Control.RelayIngressEndPoints[0].Port : null);
     }
 
-    private static async Task<ControlServer> StartControlAsync(int port, string? storeDirectory)
+    private static async Task<ControlServer> StartControlAsync(int port, string? storeDirectory, int? relayPort)
     {
-        var control = new ControlServer(new ControlServerOptions
+        var options = new ControlServerOptions
         {
             ClientIngresses = [new ControlClientIngress { Address = new IPEndPoint(IPAddress.Loopback, port), Certificate = ServerCertificate }],
             Tokens = [new ControlClientToken { Token = DestinationToken }, new ControlClientToken { Token = SourceToken }],
             StoreDirectory = storeDirectory,
-        });
+        };
+        if (relayPort is { } relayIngressPort)
+        {
+            options.RelayIngresses = [new ControlRelayIngress { Address = new IPEndPoint(IPAddress.Loopback, relayIngressPort), Certificate = ServerCertificate }];
+            options.RelayTokens = [new ControlRelayToken { Token = RelayToken }];
+        }
+
+        var control = new ControlServer(options);
         await control.StartAsync(CancellationToken.None).WaitAsync(TestKit.Guard);
         return control;
     }
