@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Peers;
+using Connet.Core.Certificates;
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire.Control;
 using Connet.Core.Runtime;
@@ -270,7 +271,7 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
             {
                 TargetHost = serverName,
                 ApplicationProtocols = ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.ClientToControl),
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsTrustedControlCertificate(certificate, errors, serverName),
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => ServerCertificateTrust.IsTrusted(certificate, errors, serverName, _options.ServerCertificateAuthorities),
             },
             IdleTimeout = DirectPeerOptions.IdleTimeout,
             KeepAliveInterval = DirectPeerOptions.KeepAliveInterval,
@@ -281,35 +282,6 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
             DefaultStreamErrorCode = 0,
         };
         return await _quicEndpoint.ConnectAsync(options, stopping).ConfigureAwait(false);
-    }
-
-    private bool IsTrustedControlCertificate(X509Certificate? presented, SslPolicyErrors errors, string serverName)
-    {
-        if (presented is not X509Certificate2 certificate)
-        {
-            return false;
-        }
-
-        if (_options.ServerCertificateAuthorities.Count == 0)
-        {
-            return errors == SslPolicyErrors.None;
-        }
-
-        if (!certificate.MatchesHostname(serverName))
-        {
-            return false;
-        }
-
-        if (_options.ServerCertificateAuthorities.Any(trusted => trusted.RawData.AsSpan().SequenceEqual(certificate.RawData)))
-        {
-            return true;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(_options.ServerCertificateAuthorities);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
     }
 
     private async Task<AuthenticateResp> AuthenticateAsync(QuicConnection connection, WireVersion wireVersion, ByteString reconnectToken, CancellationToken stopping)
