@@ -22,8 +22,8 @@ namespace Connet.Client;
 /// that dials the control server, accepts direct peer connections and dials peers. It authenticates to control,
 /// announces every configured endpoint with fresh per-endpoint certificates and its addresses, and connects directly
 /// to each announced remote peer while accepting their connections (simultaneous open). Destinations serve tunnels
-/// to their TCP target; sources listen for TCP and tunnel each connection over a live peer connection.
-/// Only direct routes exist so far; relays are not implemented.
+/// to their TCP target; sources listen for TCP and tunnel each connection over a live peer connection: direct ones
+/// first, else through a relay both sides are connected to (with the negotiated relay encryption).
 /// </summary>
 public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
 {
