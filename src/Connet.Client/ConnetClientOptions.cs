@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Tunnels;
+using Connet.Core.Net;
 using Connet.Core.Protocol;
 
 namespace Connet.Client;
@@ -169,7 +169,7 @@ public sealed class ConnetClientOptions
             errors.Add("Token is required.");
         }
 
-        if (!TryParseHostPort(ServerAddress, out _, out _))
+        if (!HostPorts.TryParse(ServerAddress, out _, out _))
         {
             errors.Add($"ServerAddress '{ServerAddress}' is not host:port.");
         }
@@ -216,7 +216,7 @@ public sealed class ConnetClientOptions
         endpoint.RelayEncryptions ?? RelayEncryptions;
 
     internal (string Host, int Port) ParseServerAddress() =>
-        TryParseHostPort(ServerAddress, out var host, out var port) ? (host, port) : throw new FormatException($"ServerAddress '{ServerAddress}' is not host:port.");
+        HostPorts.TryParse(ServerAddress, out var host, out var port) ? (host, port) : throw new FormatException($"ServerAddress '{ServerAddress}' is not host:port.");
 
     internal string EffectiveServerName => string.IsNullOrEmpty(ServerName) ? ParseServerAddress().Host : ServerName;
 
@@ -325,29 +325,5 @@ public sealed class ConnetClientOptions
         {
             errors.Add($"{setting} lists {duplicate.Key} more than once.");
         }
-    }
-
-    private static bool TryParseHostPort(string? hostPort, out string host, out int port)
-    {
-        host = string.Empty;
-        port = 0;
-        if (string.IsNullOrWhiteSpace(hostPort))
-        {
-            return false;
-        }
-
-        int colon = hostPort.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(hostPort.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is 0 or > IPEndPoint.MaxPort)
-        {
-            return false;
-        }
-
-        host = hostPort[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-
-        return host.Length > 0;
     }
 }
