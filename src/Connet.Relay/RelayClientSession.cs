@@ -24,12 +24,6 @@ internal sealed class RelayClientSession
     /// <summary>How long a new connection may take to open its first stream and send AuthenticateReq.</summary>
     private static readonly TimeSpan AuthenticationTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long a refusal waits for the error response to be acknowledged before closing.</summary>
-    private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(2);
-
-    /// <summary>How long a refused client has to read the refusal and close before the relay closes on it.</summary>
-    private static readonly TimeSpan RefusalGrace = TimeSpan.FromSeconds(1);
-
     /// <summary>How long a source has to send its peer.Request after opening a stream.</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
@@ -98,17 +92,7 @@ internal sealed class RelayClientSession
         }
     }
 
-    public async Task CloseQuietlyAsync(ConnetErrorCode code)
-    {
-        try
-        {
-            await _connection.CloseAsync((long)code).AsTask().WaitAsync(RefusalFlushTimeout).ConfigureAwait(false);
-        }
-        catch (Exception closed) when (closed is QuicException or ObjectDisposedException or TimeoutException or OperationCanceledException)
-        {
-            // Already closed or gone.
-        }
-    }
+    public Task CloseQuietlyAsync(ConnetErrorCode code) => ConnectionRefusal.CloseQuietlyAsync(_connection, code);
 
     private async Task<RelayClient?> AuthenticateAsync(CancellationToken stopping)
     {
@@ -211,43 +195,8 @@ internal sealed class RelayClientSession
     private async Task RefuseAsync(QuicStream stream, string reason, CancellationToken cancellationToken)
     {
         RelayServerLog.ClientRefused(_logger, _remote, reason);
-        try
-        {
-            var response = new RelayAuthenticateResp { Error = ConnetError.ToWireError(ConnetErrorCode.AuthenticationFailed, reason) };
-            await MessageFraming.WriteAsync(stream, response, _version, cancellationToken).ConfigureAwait(false);
-            stream.CompleteWrites();
-
-            // A QUIC close fails the client's pending reads even when the response already sits in its receive buffer,
-            // so the client gets a short grace to read the reason and close first (as the control server does).
-            await stream.WritesClosed.WaitAsync(RefusalFlushTimeout, cancellationToken).ConfigureAwait(false);
-            await WaitForClientCloseAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception failed) when (failed is QuicException or OperationCanceledException or TimeoutException or ConnetProtocolException)
-        {
-            // The close below still tells the client why.
-        }
-
-        await CloseQuietlyAsync(ConnetErrorCode.AuthenticationFailed).ConfigureAwait(false);
-    }
-
-    private async Task WaitForClientCloseAsync(CancellationToken cancellationToken)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(RefusalGrace);
-        try
-        {
-            // Bounded by the deadline; the count bound only guards against a client flooding streams.
-            for (int refused = 0; refused < 16; refused++)
-            {
-                QuicStream stream = await _connection.AcceptInboundStreamAsync(deadline.Token).ConfigureAwait(false);
-                stream.Abort(QuicAbortDirection.Both, (long)ConnetErrorCode.AuthenticationFailed);
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        catch (Exception done) when (done is QuicException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The client closed, or the grace is over.
-        }
+        var response = new RelayAuthenticateResp { Error = ConnetError.ToWireError(ConnetErrorCode.AuthenticationFailed, reason) };
+        await ConnectionRefusal.RefuseAsync(_connection, stream, response, _version, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Destinations only answer streams the relay opens; anything they open themselves is refused.</summary>

@@ -382,7 +382,7 @@ public sealed class RelayServer : IHostedService, IAsyncDisposable
                 _firstControlAttempt.TrySetResult();
                 if (connection is not null)
                 {
-                    await CloseQuietlyAsync(connection, ConnetErrorCode.AuthenticationFailed).ConfigureAwait(false);
+                    await ConnectionRefusal.CloseQuietlyAsync(connection, ConnetErrorCode.AuthenticationFailed).ConfigureAwait(false);
                 }
             }
             catch (Exception exception) when (exception is QuicException or ConnetProtocolException or IOException or SocketException or OperationCanceledException or ObjectDisposedException or CryptographicException or RelayStoreException or Microsoft.Data.Sqlite.SqliteException)
@@ -535,18 +535,6 @@ public sealed class RelayServer : IHostedService, IAsyncDisposable
         catch (QuicException ended) when (ConnetError.FromApplicationError(ended) is { } closed)
         {
             throw closed;
-        }
-    }
-
-    private static async Task CloseQuietlyAsync(QuicConnection connection, ConnetErrorCode code)
-    {
-        try
-        {
-            await connection.CloseAsync((long)code).AsTask().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-        }
-        catch (Exception closed) when (closed is QuicException or ObjectDisposedException or TimeoutException or OperationCanceledException)
-        {
-            // Already closed.
         }
     }
 

@@ -22,12 +22,6 @@ internal sealed class ClientSession
     /// <summary>How long a new connection may take to open its first stream and send AuthenticateReq.</summary>
     private static readonly TimeSpan AuthenticationTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long a refusal waits for the error response to be acknowledged before closing.</summary>
-    private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(2);
-
-    /// <summary>How long a refused client has to read the refusal and close before the server closes on it.</summary>
-    private static readonly TimeSpan RefusalGrace = TimeSpan.FromSeconds(1);
-
     private const int MaxCertificateLength = 64 * 1024;
 
     private readonly ControlServer.SharedState _shared;
@@ -157,46 +151,8 @@ internal sealed class ClientSession
     private async Task RefuseAsync(QuicStream stream, string reason, CancellationToken cancellationToken)
     {
         ControlServerLog.AuthenticationFailed(_logger, _remote, reason);
-        try
-        {
-            var response = new AuthenticateResp { Error = ConnetError.ToWireError(ConnetErrorCode.AuthenticationFailed, reason) };
-            await MessageFraming.WriteAsync(stream, response, _version, cancellationToken).ConfigureAwait(false);
-            stream.CompleteWrites();
-
-            // A QUIC close fails the client's pending reads even when the response already sits in its receive
-            // buffer (System.Net.Quic behaves the same), so closing as soon as the response is acknowledged can
-            // hide the reason. Instead the client gets a short grace to read it and close first, as Go connet
-            // clients do on an authentication error; after it we close.
-            await stream.WritesClosed.WaitAsync(RefusalFlushTimeout, cancellationToken).ConfigureAwait(false);
-            await WaitForClientCloseAsync(RefusalGrace, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception failed) when (failed is QuicException or OperationCanceledException or TimeoutException or ConnetProtocolException)
-        {
-            // The close below still tells the client why.
-        }
-
-        await CloseQuietlyAsync(ConnetErrorCode.AuthenticationFailed).ConfigureAwait(false);
-    }
-
-    /// <summary>Returns when the client closes the connection or after <paramref name="grace"/>; streams it opens meanwhile are refused.</summary>
-    private async Task WaitForClientCloseAsync(TimeSpan grace, CancellationToken cancellationToken)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(grace);
-        try
-        {
-            // Bounded by the deadline; the count bound only guards against a client flooding streams.
-            for (var refused = 0; refused < 16; refused++)
-            {
-                var stream = await _connection.AcceptInboundStreamAsync(deadline.Token).ConfigureAwait(false);
-                stream.Abort(QuicAbortDirection.Both, (long)ConnetErrorCode.AuthenticationFailed);
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        catch (Exception done) when (done is QuicException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The client closed, or the grace is over.
-        }
+        var response = new AuthenticateResp { Error = ConnetError.ToWireError(ConnetErrorCode.AuthenticationFailed, reason) };
+        await ConnectionRefusal.RefuseAsync(_connection, stream, response, _version, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ServeStreamAsync(QuicStream stream, CancellationTokenSource sessionEnd)
@@ -504,17 +460,7 @@ internal sealed class ClientSession
         }
     }
 
-    internal async Task CloseQuietlyAsync(ConnetErrorCode code)
-    {
-        try
-        {
-            await _connection.CloseAsync((long)code).AsTask().WaitAsync(RefusalFlushTimeout).ConfigureAwait(false);
-        }
-        catch (Exception failed) when (failed is QuicException or TimeoutException or ObjectDisposedException or OperationCanceledException)
-        {
-            // Already closed or unresponsive: disposal abandons it.
-        }
-    }
+    internal Task CloseQuietlyAsync(ConnetErrorCode code) => ConnectionRefusal.CloseQuietlyAsync(_connection, code);
 
     /// <summary>
     /// A local framing violation (garbage, an oversized length, a truncated frame), as opposed to the peer

@@ -31,8 +31,6 @@ internal sealed class RelaySession
     internal const int MaxRefusedStreams = 16;
 
     private static readonly TimeSpan AuthenticationTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan RefusalGrace = TimeSpan.FromSeconds(1);
 
     private readonly ControlServer.SharedState _shared;
     private readonly QuicConnection _connection;
@@ -230,52 +228,9 @@ internal sealed class RelaySession
     private async Task RefuseAsync(QuicStream stream, string reason, CancellationToken cancellationToken)
     {
         ControlServerLog.RelayAuthenticationFailed(_logger, _remote, reason);
-        try
-        {
-            var response = new AuthenticateResp { Error = ConnetError.ToWireError(ConnetErrorCode.AuthenticationFailed, reason) };
-            await MessageFraming.WriteAsync(stream, response, _version, cancellationToken).ConfigureAwait(false);
-            stream.CompleteWrites();
-
-            // As for clients: give the relay a moment to read the reason and close first (see ClientSession).
-            await stream.WritesClosed.WaitAsync(RefusalFlushTimeout, cancellationToken).ConfigureAwait(false);
-            await WaitForRelayCloseAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception failed) when (failed is QuicException or OperationCanceledException or TimeoutException or ConnetProtocolException)
-        {
-            // The close below still tells the relay why.
-        }
-
-        await CloseQuietlyAsync(ConnetErrorCode.AuthenticationFailed).ConfigureAwait(false);
+        var response = new AuthenticateResp { Error = ConnetError.ToWireError(ConnetErrorCode.AuthenticationFailed, reason) };
+        await ConnectionRefusal.RefuseAsync(_connection, stream, response, _version, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task WaitForRelayCloseAsync(CancellationToken cancellationToken)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(RefusalGrace);
-        try
-        {
-            for (var refused = 0; refused < MaxRefusedStreams; refused++)
-            {
-                var stream = await _connection.AcceptInboundStreamAsync(deadline.Token).ConfigureAwait(false);
-                stream.Abort(QuicAbortDirection.Both, (long)ConnetErrorCode.AuthenticationFailed);
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        catch (Exception done) when (done is QuicException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The relay closed, or the grace is over.
-        }
-    }
-
-    internal async Task CloseQuietlyAsync(ConnetErrorCode code)
-    {
-        try
-        {
-            await _connection.CloseAsync((long)code).AsTask().WaitAsync(RefusalFlushTimeout).ConfigureAwait(false);
-        }
-        catch (Exception failed) when (failed is QuicException or TimeoutException or ObjectDisposedException or OperationCanceledException)
-        {
-            // Already closed or unresponsive: disposal abandons it.
-        }
-    }
+    internal Task CloseQuietlyAsync(ConnetErrorCode code) => ConnectionRefusal.CloseQuietlyAsync(_connection, code);
 }
