@@ -103,7 +103,7 @@ internal sealed class RelayClientSession
         try
         {
             stream = await _connection.AcceptInboundStreamAsync(timeout.Token).ConfigureAwait(false);
-            request = await BoundedFraming.ReadAsync<RelayAuthenticateReq>(stream, _version, BoundedFraming.MaxControlMessageSize, timeout.Token).ConfigureAwait(false);
+            request = await MessageFraming.ReadAsync<RelayAuthenticateReq>(stream, _version, MessageFraming.MaxHandshakeMessageSize, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception failed) when (failed is QuicException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
         {
@@ -223,7 +223,7 @@ internal sealed class RelayClientSession
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(sessionEnd.Token))
             {
                 timeout.CancelAfter(RequestTimeout);
-                request = await BoundedFraming.ReadAsync<Request>(stream, source.WireVersion, BoundedFraming.MaxControlMessageSize, timeout.Token).ConfigureAwait(false);
+                request = await MessageFraming.ReadAsync<Request>(stream, source.WireVersion, MessageFraming.MaxHandshakeMessageSize, timeout.Token).ConfigureAwait(false);
                 if (request is null)
                 {
                     stream.CompleteWrites();
@@ -251,7 +251,7 @@ internal sealed class RelayClientSession
             destinationStream = null; // The splicer owns both streams from here.
             await StreamSplicer.SpliceAsync(stream, spliced, sessionEnd.Token).ConfigureAwait(false);
         }
-        catch (ConnetProtocolException broken) when (BoundedFraming.IsFramingViolation(broken))
+        catch (ConnetProtocolException broken) when (MessageFraming.IsFramingViolation(broken))
         {
             // Garbage, an oversized length or a truncated frame: nothing more on this connection can be trusted.
             RelayServerLog.ClientProtocolError(_logger, _remote, broken.Message);
@@ -302,7 +302,7 @@ internal sealed class RelayClientSession
 
                 // Each leg in its own connection's framing (Go connet writes the source's; see docs/architecture.md).
                 await MessageFraming.WriteAsync(stream, request, destination.WireVersion, timeout.Token).ConfigureAwait(false);
-                Response response = await BoundedFraming.ReadAsync<Response>(stream, destination.WireVersion, BoundedFraming.MaxControlMessageSize, timeout.Token).ConfigureAwait(false)
+                Response response = await MessageFraming.ReadAsync<Response>(stream, destination.WireVersion, MessageFraming.MaxHandshakeMessageSize, timeout.Token).ConfigureAwait(false)
                     ?? throw new ConnetProtocolException(ConnetErrorCode.Unknown, "the destination ended the stream without answering");
                 if (response.Error is not null)
                 {

@@ -513,7 +513,7 @@ public sealed class RelayServer : IHostedService, IAsyncDisposable
 
         await MessageFraming.WriteAsync(stream, request, wireVersion, timeout.Token).ConfigureAwait(false);
         stream.CompleteWrites();
-        AuthenticateResp response = await BoundedFraming.ReadAsync<AuthenticateResp>(stream, wireVersion, BoundedFraming.MaxControlMessageSize, timeout.Token).ConfigureAwait(false)
+        AuthenticateResp response = await MessageFraming.ReadAsync<AuthenticateResp>(stream, wireVersion, MessageFraming.MaxHandshakeMessageSize, timeout.Token).ConfigureAwait(false)
             ?? throw new ConnetProtocolException(ConnetErrorCode.Unknown, "the control server ended the authentication stream without answering");
         ConnetError.ThrowIfSet(response.Error);
         return response;

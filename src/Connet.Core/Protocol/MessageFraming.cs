@@ -14,6 +14,12 @@ public static class MessageFraming
     /// <summary>The largest message either side accepts (16 MiB), as in Go connet.</summary>
     public const int MaxMessageSize = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// A tighter cap for what peers send before they are trusted or before a tunnel starts (authentication requests,
+    /// peer.Request): all of it is well under a kilobyte, so a stranger cannot make a server buffer megabytes.
+    /// </summary>
+    public const int MaxHandshakeMessageSize = 128 * 1024;
+
     private const int LongestPrefixLength = sizeof(ulong);
 
     /// <summary>The length-prefix width, in bytes, of <paramref name="version"/>.</summary>
@@ -69,14 +75,21 @@ public static class MessageFraming
     /// the body), the stream ends inside a frame, the body is not a valid <typeparamref name="TMessage"/>,
     /// or the peer aborted with a connet error code.
     /// </exception>
-    public static async ValueTask<TMessage?> ReadAsync<TMessage>(Stream stream, WireVersion version, CancellationToken cancellationToken = default)
+    public static ValueTask<TMessage?> ReadAsync<TMessage>(Stream stream, WireVersion version, CancellationToken cancellationToken = default)
+        where TMessage : class, IMessage<TMessage>, new() =>
+        ReadAsync<TMessage>(stream, version, MaxMessageSize, cancellationToken);
+
+    /// <summary>As <see cref="ReadAsync{TMessage}(Stream, WireVersion, CancellationToken)"/>, with a frame size cap below <see cref="MaxMessageSize"/>.</summary>
+    public static async ValueTask<TMessage?> ReadAsync<TMessage>(Stream stream, WireVersion version, int maxSize, CancellationToken cancellationToken)
         where TMessage : class, IMessage<TMessage>, new()
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxSize, MaxMessageSize);
         var prefixLength = PrefixLength(version);
         try
         {
-            var size = await ReadPrefixAsync(stream, prefixLength, version, typeof(TMessage).Name, cancellationToken).ConfigureAwait(false);
+            var size = await ReadPrefixAsync(stream, prefixLength, version, maxSize, typeof(TMessage).Name, cancellationToken).ConfigureAwait(false);
             if (size is not int bodyLength)
             {
                 return null;
@@ -122,8 +135,18 @@ public static class MessageFraming
         }
     }
 
+    /// <summary>
+    /// True for a failure of the peer's own making (garbage, an oversized or truncated frame) rather than a connet
+    /// error code it sent: after one, nothing more on that connection can be trusted.
+    /// </summary>
+    public static bool IsFramingViolation(ConnetProtocolException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.Code == ConnetErrorCode.Unknown && exception.InnerException is not QuicException;
+    }
+
     /// <summary>Reads the length prefix: null on a clean end of stream, else the validated body length.</summary>
-    private static async ValueTask<int?> ReadPrefixAsync(Stream stream, int prefixLength, WireVersion version, string messageName, CancellationToken cancellationToken)
+    private static async ValueTask<int?> ReadPrefixAsync(Stream stream, int prefixLength, WireVersion version, int maxSize, string messageName, CancellationToken cancellationToken)
     {
         var prefix = ArrayPool<byte>.Shared.Rent(LongestPrefixLength);
         try
@@ -144,10 +167,10 @@ public static class MessageFraming
             var declared = version == WireVersion.Legacy
                 ? BinaryPrimitives.ReadUInt64BigEndian(prefix)
                 : BinaryPrimitives.ReadUInt32BigEndian(prefix);
-            if (declared > MaxMessageSize)
+            if (declared > (ulong)maxSize)
             {
                 throw new ConnetProtocolException(ConnetErrorCode.Unknown,
-                    $"{messageName} frame declares {declared} bytes, more than the {MaxMessageSize}-byte connet message limit");
+                    $"{messageName} frame declares {declared} bytes, more than the {maxSize}-byte limit for it");
             }
 
             return (int)declared;

@@ -98,7 +98,7 @@ internal sealed class ClientSession
         try
         {
             stream = await _connection.AcceptInboundStreamAsync(timeout.Token).ConfigureAwait(false);
-            request = await MessageFraming.ReadAsync<AuthenticateReq>(stream, _version, timeout.Token).ConfigureAwait(false);
+            request = await MessageFraming.ReadAsync<AuthenticateReq>(stream, _version, MessageFraming.MaxHandshakeMessageSize, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception failed) when (failed is QuicException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
         {
@@ -178,7 +178,7 @@ internal sealed class ClientSession
                 await RespondErrorAsync(stream, ConnetErrorCode.RequestUnknown, "request has neither announce nor relay", sessionEnd.Token).ConfigureAwait(false);
             }
         }
-        catch (ConnetProtocolException broken) when (IsFramingViolation(broken))
+        catch (ConnetProtocolException broken) when (MessageFraming.IsFramingViolation(broken))
         {
             // A framing violation (garbage, an oversized length, a truncated frame): nothing more on this
             // connection can be trusted, so the client goes, with an error code that says it was its fault.
@@ -461,13 +461,6 @@ internal sealed class ClientSession
     }
 
     internal Task CloseQuietlyAsync(ConnetErrorCode code) => ConnectionRefusal.CloseQuietlyAsync(_connection, code);
-
-    /// <summary>
-    /// A local framing violation (garbage, an oversized length, a truncated frame), as opposed to the peer
-    /// aborting with an application code, which <see cref="MessageFraming"/> reports with the same exception type.
-    /// </summary>
-    private static bool IsFramingViolation(ConnetProtocolException exception) =>
-        exception.Code == ConnetErrorCode.Unknown && exception.InnerException is not QuicException;
 
     private static bool IsStreamAbort(ConnetProtocolException exception) =>
         exception.InnerException is QuicException { QuicError: QuicError.StreamAborted };

@@ -92,7 +92,7 @@ internal sealed class RelaySession
         try
         {
             stream = await _connection.AcceptInboundStreamAsync(timeout.Token).ConfigureAwait(false);
-            request = await MessageFraming.ReadAsync<AuthenticateReq>(stream, _version, timeout.Token).ConfigureAwait(false);
+            request = await MessageFraming.ReadAsync<AuthenticateReq>(stream, _version, MessageFraming.MaxHandshakeMessageSize, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception failed) when (failed is QuicException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
         {

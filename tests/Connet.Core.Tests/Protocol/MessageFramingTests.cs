@@ -227,6 +227,20 @@ public class MessageFramingTests
     }
 
     [Fact]
+    public async Task A_caller_cap_below_the_protocol_limit_refuses_larger_frames_and_names_the_cap()
+    {
+        var frame = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(frame, MessageFraming.MaxHandshakeMessageSize + 1);
+        using var over = new MemoryStream(frame);
+
+        var error = await Assert.ThrowsAsync<ConnetProtocolException>(() =>
+            MessageFraming.ReadAsync<PeerWire.Request>(over, WireVersion.Current, MessageFraming.MaxHandshakeMessageSize, CancellationToken.None).AsTask());
+
+        Assert.Contains($"more than the {MessageFraming.MaxHandshakeMessageSize}-byte limit", error.Message, StringComparison.Ordinal);
+        Assert.True(MessageFraming.IsFramingViolation(error));
+    }
+
+    [Fact]
     public async Task Writing_a_message_over_the_limit_is_refused_and_writes_nothing()
     {
         using var stream = new MemoryStream();
@@ -329,7 +343,9 @@ public class MessageFramingTests
 
     private static async Task<IMessage?> ReadAs(Type messageType, Stream stream, WireVersion version)
     {
-        var read = typeof(MessageFraming).GetMethod(nameof(MessageFraming.ReadAsync), BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(messageType);
+        var read = typeof(MessageFraming).GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Single(method => method.Name == nameof(MessageFraming.ReadAsync) && method.GetParameters().Length == 3)
+            .MakeGenericMethod(messageType);
         var pending = read.Invoke(null, [stream, version, CancellationToken.None])!;
         // ValueTask<T> of a runtime type: go through AsTask and Task's Result.
         var task = (Task)pending.GetType().GetMethod("AsTask")!.Invoke(pending, null)!;
