@@ -104,12 +104,12 @@ internal static class ClientConfig
 
         client.Complete();
 
-        if (string.IsNullOrWhiteSpace(options.Token) && !client.Errors.HasErrors)
+        if (string.IsNullOrWhiteSpace(options.Token) && !client.HasErrors)
         {
             client.SectionError("a token is required: set 'token', 'token-file' or the CONNET_TOKEN environment variable");
         }
 
-        if (!client.Errors.HasErrors)
+        if (!client.HasErrors)
         {
             foreach (var error in options.Validate().Where(error => !error.StartsWith("Token", StringComparison.Ordinal)))
             {

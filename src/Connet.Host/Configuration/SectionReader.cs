@@ -13,12 +13,16 @@ internal sealed class SectionReader(ConfigTable table, string section, ConfigErr
     public const int MaxListItems = 10_000;
 
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    private readonly int _errorsBefore = errors.Messages.Count;
 
     public string Section { get; } = section;
 
     public ConfigErrors Errors { get; } = errors;
 
     public ConfigLocation Location => table.Location;
+
+    /// <summary>Whether an error was reported since this reader was made (this section or its sub-tables).</summary>
+    public bool HasErrors => Errors.Messages.Count > _errorsBefore;
 
     public bool Has(string key)
     {

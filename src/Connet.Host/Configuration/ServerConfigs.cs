@@ -54,12 +54,12 @@ internal static class ServerConfigs
         options.StoreDirectory = context.StateDirectory(control.String("store-dir"), "control");
         control.Complete();
 
-        if (options.ClientIngresses.Count == 0 && !control.Errors.HasErrors)
+        if (options.ClientIngresses.Count == 0 && !control.HasErrors)
         {
             control.SectionError("at least one [[control.clients-ingress]] with cert-file and key-file is required");
         }
 
-        if (options.RelayIngresses.Count > 0 && options.RelayTokens.Count == 0 && !control.Errors.HasErrors)
+        if (options.RelayIngresses.Count > 0 && options.RelayTokens.Count == 0 && !control.HasErrors)
         {
             control.SectionError("a [[control.relays-ingress]] needs 'relays-tokens' or 'relays-tokens-file'");
         }
@@ -96,7 +96,7 @@ internal static class ServerConfigs
         options.StoreDirectory = context.StateDirectory(relay.String("store-dir"), "relay");
         relay.Complete();
 
-        if (string.IsNullOrWhiteSpace(options.Token) && !relay.Errors.HasErrors)
+        if (string.IsNullOrWhiteSpace(options.Token) && !relay.HasErrors)
         {
             relay.SectionError("a token is required: set 'token', 'token-file' or the CONNET_TOKEN environment variable");
         }
@@ -126,7 +126,7 @@ internal static class ServerConfigs
         relay.StoreDirectory = Path.Combine(settings.StoreDirectory, "relay");
         server.Complete();
 
-        if (control.ClientIngresses.Count == 0 && !server.Errors.HasErrors)
+        if (control.ClientIngresses.Count == 0 && !server.HasErrors)
         {
             server.SectionError("at least one [[server.ingress]] with cert-file and key-file is required");
         }
@@ -137,7 +137,7 @@ internal static class ServerConfigs
 
     private static void AddLibraryErrors(SectionReader reader, IEnumerable<string> errors)
     {
-        if (reader.Errors.HasErrors)
+        if (reader.HasErrors)
         {
             // The library's view of half-read options would only repeat what is already reported.
             return;
