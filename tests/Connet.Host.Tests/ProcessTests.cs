@@ -43,7 +43,6 @@ public sealed class ProcessTests
             token = "client-d-token"
             server-addr = "127.0.0.1:{controlPort}"
             server-cas-file = "cert.pem"
-            server-name = "localhost"
             direct-addr = "127.0.0.1:0"
 
             [client.destinations.serviceA]
@@ -55,7 +54,6 @@ public sealed class ProcessTests
             token = "client-s-token"
             server-addr = "127.0.0.1:{controlPort}"
             server-cas-file = "cert.pem"
-            server-name = "localhost"
             direct-addr = "127.0.0.1:0"
             status-addr = "127.0.0.1:{statusPort}"
 
