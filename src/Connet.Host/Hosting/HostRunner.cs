@@ -104,7 +104,11 @@ internal static partial class HostRunner
         });
         if (root.JsonLogs)
         {
-            logging.AddJsonConsole(options => options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+            logging.AddJsonConsole(options =>
+            {
+                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                options.UseUtcTimestamp = true;
+            });
         }
         else
         {
