@@ -29,7 +29,7 @@ internal static class TunnelBenchmarks
         double plainGbps = Gbps(bytes, plain);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"tunnel throughput (direct): {tunnelGbps:0.00} Gbit/s (TCP loopback {plainGbps:0.00} Gbit/s, ratio {tunnelGbps / plainGbps:0.000}); {bytes / (1024 * 1024)} MiB in {tunnelled.TotalSeconds:0.00} s"));
+            $"tunnel throughput ({tunnel.PathName}): {tunnelGbps:0.00} Gbit/s (TCP loopback {plainGbps:0.00} Gbit/s, ratio {tunnelGbps / plainGbps:0.000}); {bytes / (1024 * 1024)} MiB in {tunnelled.TotalSeconds:0.00} s"));
     }
 
     /// <summary>Sequential new connections, each echoing 32 bytes, through the tunnel and then straight to the echo server.</summary>
@@ -46,7 +46,7 @@ internal static class TunnelBenchmarks
 
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"tunnel connect+echo (direct): median {Percentile(tunnelled, 0.5):0.000} ms, p99 {Percentile(tunnelled, 0.99):0.000} ms (TCP loopback median {Percentile(plain, 0.5):0.000} ms, p99 {Percentile(plain, 0.99):0.000} ms); {connections} sequential connections, {EchoBytes} B each"));
+            $"tunnel connect+echo ({tunnel.PathName}): median {Percentile(tunnelled, 0.5):0.000} ms, p99 {Percentile(tunnelled, 0.99):0.000} ms (TCP loopback median {Percentile(plain, 0.5):0.000} ms, p99 {Percentile(plain, 0.99):0.000} ms); {connections} sequential connections, {EchoBytes} B each"));
     }
 
     /// <summary>Connects, writes <paramref name="bytes"/>, half-closes and waits for the sink's FIN: every byte arrived.</summary>

@@ -41,6 +41,7 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
     private readonly Dictionary<PeerConnection, TaskCompletionSource> _relayLive = [];
 
     // Signalled whenever what we announce changes (relays connected or lost); the announce stream rewrites it.
+    private string? _refusal;
     private readonly Channel<bool> _announceChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly RelayEncryptionSettings _relayEncryption;
     private TcpSource? _source;
@@ -153,7 +154,7 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
                 [.. relay.Description.Addresses.Select(address => $"{address.Host}:{address.Port}")],
                 relay.Connection?.RemoteEndPoint,
                 relay.LastError));
-            return new ConnetEndpointStatus(Name, Role, _sourceAddress, [.. peers], [.. relays]);
+            return new ConnetEndpointStatus(Name, Role, _sourceAddress, [.. peers], [.. relays], _refusal);
         }
     }
 
@@ -403,13 +404,38 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         {
             Response response = await MessageFraming.ReadAsync<Response>(stream, wireVersion, cancellationToken).ConfigureAwait(false)
                 ?? throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"the control server ended the announce stream of {Name}");
+            if (response.Error is { } error && IsEndpointRefusal((ConnetErrorCode)error.Code))
+            {
+                // This endpoint is not allowed (name, role, or what it announced): only it stops; the client's other
+                // endpoints keep their session. The next control session asks again.
+                string refusal = $"control refused the endpoint ({(ConnetErrorCode)error.Code}): {error.Message}";
+                lock (_lock)
+                {
+                    _refusal = refusal;
+                }
+
+                Log.EndpointRefused(_logger, Name, refusal);
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+
             ConnetError.ThrowIfSet(response.Error);
             if (response.Announce is not null)
             {
+                lock (_lock)
+                {
+                    _refusal = null;
+                }
+
                 UpdateRemotes(response.Announce.Peers);
             }
         }
     }
+
+    private static bool IsEndpointRefusal(ConnetErrorCode code) => code is ConnetErrorCode.EndpointNotAllowed
+        or ConnetErrorCode.RoleNotAllowed
+        or ConnetErrorCode.AnnounceValidationFailed
+        or ConnetErrorCode.AnnounceInvalidClientCertificate
+        or ConnetErrorCode.AnnounceInvalidServerCertificate;
 
     /// <summary>The announced remote peer whose server certificate is named <paramref name="serverName"/> (relay encryption).</summary>
     private RemotePeerCertificates? FindRemote(string serverName)
@@ -738,6 +764,9 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
 
         [LoggerMessage(11, LogLevel.Warning, "Endpoint {Endpoint}: control refused the relay request ({Code}): {Reason}")]
         public static partial void RelaysRefused(ILogger logger, string endpoint, string code, string reason);
+
+        [LoggerMessage(12, LogLevel.Error, "Endpoint {Endpoint}: {Reason}")]
+        public static partial void EndpointRefused(ILogger logger, string endpoint, string reason);
 
         [LoggerMessage(2, LogLevel.Information, "Endpoint {Endpoint}: peer {Peer} is no longer announced")]
         public static partial void PeerGone(ILogger logger, string endpoint, string peer);

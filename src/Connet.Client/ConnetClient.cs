@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Peers;
+using Connet.Core.Certificates;
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire.Control;
 using Connet.Core.Runtime;
@@ -21,8 +22,8 @@ namespace Connet.Client;
 /// that dials the control server, accepts direct peer connections and dials peers. It authenticates to control,
 /// announces every configured endpoint with fresh per-endpoint certificates and its addresses, and connects directly
 /// to each announced remote peer while accepting their connections (simultaneous open). Destinations serve tunnels
-/// to their TCP target; sources listen for TCP and tunnel each connection over a live peer connection.
-/// Only direct routes exist so far; relays are not implemented.
+/// to their TCP target; sources listen for TCP and tunnel each connection over a live peer connection: direct ones
+/// first, else through a relay both sides are connected to (with the negotiated relay encryption).
 /// </summary>
 public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
 {
@@ -270,7 +271,7 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
             {
                 TargetHost = serverName,
                 ApplicationProtocols = ConnetAlpns.ApplicationProtocols(ConnetConnectionKind.ClientToControl),
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsTrustedControlCertificate(certificate, errors, serverName),
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => ServerCertificateTrust.IsTrusted(certificate, errors, serverName, _options.ServerCertificateAuthorities),
             },
             IdleTimeout = DirectPeerOptions.IdleTimeout,
             KeepAliveInterval = DirectPeerOptions.KeepAliveInterval,
@@ -281,35 +282,6 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
             DefaultStreamErrorCode = 0,
         };
         return await _quicEndpoint.ConnectAsync(options, stopping).ConfigureAwait(false);
-    }
-
-    private bool IsTrustedControlCertificate(X509Certificate? presented, SslPolicyErrors errors, string serverName)
-    {
-        if (presented is not X509Certificate2 certificate)
-        {
-            return false;
-        }
-
-        if (_options.ServerCertificateAuthorities.Count == 0)
-        {
-            return errors == SslPolicyErrors.None;
-        }
-
-        if (!certificate.MatchesHostname(serverName))
-        {
-            return false;
-        }
-
-        if (_options.ServerCertificateAuthorities.Any(trusted => trusted.RawData.AsSpan().SequenceEqual(certificate.RawData)))
-        {
-            return true;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(_options.ServerCertificateAuthorities);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
     }
 
     private async Task<AuthenticateResp> AuthenticateAsync(QuicConnection connection, WireVersion wireVersion, ByteString reconnectToken, CancellationToken stopping)

@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Tunnels;
+using Connet.Core.Net;
 using Connet.Core.Protocol;
 
 namespace Connet.Client;
@@ -35,16 +35,96 @@ public enum ConnetRelayEncryption
     Dhxcp,
 }
 
+/// <summary>The PROXY protocol header a destination asks sources to put in front of each tunnelled connection.</summary>
+public enum ConnetProxyProtocol
+{
+    None,
+
+    /// <summary>The human-readable v1 header (<c>PROXY TCP4 ...\r\n</c>).</summary>
+    V1,
+
+    /// <summary>The binary v2 header.</summary>
+    V2,
+}
+
+/// <summary>How a source picks among the destination peers of its endpoint (Go connet's <c>lb-policy</c>).</summary>
+public enum ConnetLoadBalancePolicy
+{
+    /// <summary>No policy: every path is tried in order, direct before relay.</summary>
+    None,
+
+    LeastLatency,
+
+    LeastConnections,
+
+    RoundRobin,
+
+    Random,
+}
+
+/// <summary>When a source tries another destination after one failed (Go connet's <c>lb-retry</c>).</summary>
+public enum ConnetLoadBalanceRetry
+{
+    Never,
+
+    /// <summary>Up to <see cref="ConnetEndpointOptions.LoadBalanceRetryMax"/> further attempts (default 2).</summary>
+    Count,
+
+    /// <summary>Further attempts for up to <see cref="ConnetEndpointOptions.LoadBalanceRetryMax"/> milliseconds (default 1000).</summary>
+    Timed,
+
+    /// <summary>Every destination once.</summary>
+    All,
+}
+
 /// <summary>One destination or source endpoint.</summary>
 public sealed class ConnetEndpointOptions
 {
-    /// <summary>A <c>tcp://host:port</c> URL: the target a destination dials, or the address a source listens on.</summary>
+    /// <summary>
+    /// Destinations: the target to dial or serve (<c>tcp://</c>, <c>tls://</c>, <c>http(s)://host:port/path</c>,
+    /// <c>file:</c>). Sources: the address to listen on (<c>tcp://</c>, <c>tls://</c>, <c>http(s)://</c>,
+    /// <c>ws(s)://</c>). Which schemes are accepted is checked by validation.
+    /// </summary>
     public string Url { get; set; } = string.Empty;
 
     public ConnetRoute Route { get; set; } = ConnetRoute.Any;
 
     /// <summary>The relay encryptions this endpoint accepts; null uses <see cref="ConnetClientOptions.RelayEncryptions"/>.</summary>
     public List<ConnetRelayEncryption>? RelayEncryptions { get; set; }
+
+    /// <summary>
+    /// Destinations: how long dialing the target may take. Sources: how long opening one tunnel to a destination may
+    /// take. <see cref="TimeSpan.Zero"/> waits as long as the connection attempt itself does.
+    /// </summary>
+    public TimeSpan DialTimeout { get; set; }
+
+    /// <summary>Destinations only: the PROXY header sources write before the tunnelled bytes.</summary>
+    public ConnetProxyProtocol ProxyProtocol { get; set; }
+
+    /// <summary>
+    /// Destinations with a <c>tls://</c> or <c>https://</c> target: the certificates trusted for it (empty: the system
+    /// store). Sources with a <c>tls://</c>, <c>https://</c> or <c>wss://</c> listener: the client certificates
+    /// required from callers (mutual TLS; empty: no client certificate asked for).
+    /// </summary>
+    public X509Certificate2Collection CertificateAuthorities { get; set; } = [];
+
+    /// <summary>Destinations only: accept any certificate from a TLS target (Go connet's <c>cas-file = "insecure-skip-verify"</c>).</summary>
+    public bool InsecureSkipVerify { get; set; }
+
+    /// <summary>
+    /// Destinations: the client certificate (with its key) presented to a TLS target. Sources: the server certificate
+    /// of a <c>tls://</c>, <c>https://</c> or <c>wss://</c> listener.
+    /// </summary>
+    public X509Certificate2? Certificate { get; set; }
+
+    /// <summary>Sources only.</summary>
+    public ConnetLoadBalancePolicy LoadBalancePolicy { get; set; }
+
+    /// <summary>Sources only.</summary>
+    public ConnetLoadBalanceRetry LoadBalanceRetry { get; set; }
+
+    /// <summary>Sources only: the count (<see cref="ConnetLoadBalanceRetry.Count"/>) or milliseconds (<see cref="ConnetLoadBalanceRetry.Timed"/>); 0 uses the default.</summary>
+    public int LoadBalanceRetryMax { get; set; }
 }
 
 /// <summary>Settings of a <see cref="ConnetClient"/> (the <c>[client]</c> section of Go connet's configuration).</summary>
@@ -89,7 +169,7 @@ public sealed class ConnetClientOptions
             errors.Add("Token is required.");
         }
 
-        if (!TryParseHostPort(ServerAddress, out _, out _))
+        if (!HostPorts.TryParse(ServerAddress, out _, out _))
         {
             errors.Add($"ServerAddress '{ServerAddress}' is not host:port.");
         }
@@ -112,6 +192,22 @@ public sealed class ConnetClientOptions
         ValidateEncryptions(RelayEncryptions, "RelayEncryptions", errors);
         ValidateEndpoints(Destinations, "Destinations", errors);
         ValidateEndpoints(Sources, "Sources", errors);
+        foreach (var (name, destination) in Destinations ?? [])
+        {
+            if (destination is not null)
+            {
+                ValidateDestination(destination, $"Destinations[{name}]", errors);
+            }
+        }
+
+        foreach (var (name, source) in Sources ?? [])
+        {
+            if (source is not null)
+            {
+                ValidateSource(source, $"Sources[{name}]", errors);
+            }
+        }
+
         return errors;
     }
 
@@ -120,7 +216,7 @@ public sealed class ConnetClientOptions
         endpoint.RelayEncryptions ?? RelayEncryptions;
 
     internal (string Host, int Port) ParseServerAddress() =>
-        TryParseHostPort(ServerAddress, out var host, out var port) ? (host, port) : throw new FormatException($"ServerAddress '{ServerAddress}' is not host:port.");
+        HostPorts.TryParse(ServerAddress, out var host, out var port) ? (host, port) : throw new FormatException($"ServerAddress '{ServerAddress}' is not host:port.");
 
     internal string EffectiveServerName => string.IsNullOrEmpty(ServerName) ? ParseServerAddress().Host : ServerName;
 
@@ -145,13 +241,14 @@ public sealed class ConnetClientOptions
                 continue;
             }
 
-            try
+            if (endpoint.DialTimeout < TimeSpan.Zero)
             {
-                TcpUrl.Parse(endpoint.Url ?? string.Empty);
+                errors.Add($"{section}[{name}].DialTimeout must not be negative.");
             }
-            catch (FormatException exception)
+
+            if (endpoint.CertificateAuthorities is null)
             {
-                errors.Add($"{section}[{name}].Url: {exception.Message} Only tcp://host:port is supported.");
+                errors.Add($"{section}[{name}].CertificateAuthorities must not be null (leave it empty).");
             }
 
             if (!Enum.IsDefined(endpoint.Route))
@@ -163,6 +260,51 @@ public sealed class ConnetClientOptions
             {
                 ValidateEncryptions(endpoint.RelayEncryptions, $"{section}[{name}].RelayEncryptions", errors);
             }
+        }
+    }
+
+    /// <summary>What only a destination's settings must satisfy (its URL scheme and target options).</summary>
+    private static void ValidateDestination(ConnetEndpointOptions destination, string setting, List<string> errors)
+    {
+        try
+        {
+            TcpUrl.Parse(destination.Url ?? string.Empty);
+        }
+        catch (FormatException exception)
+        {
+            errors.Add($"{setting}.Url: {exception.Message} Only tcp://host:port is supported.");
+        }
+
+        if (!Enum.IsDefined(destination.ProxyProtocol))
+        {
+            errors.Add($"{setting}.ProxyProtocol: {destination.ProxyProtocol} is not a PROXY protocol version.");
+        }
+        else if (destination.ProxyProtocol != ConnetProxyProtocol.None)
+        {
+            errors.Add($"{setting}.ProxyProtocol: PROXY protocol headers are not supported yet.");
+        }
+    }
+
+    /// <summary>What only a source's settings must satisfy (its URL scheme, listener and load-balancing options).</summary>
+    private static void ValidateSource(ConnetEndpointOptions source, string setting, List<string> errors)
+    {
+        try
+        {
+            TcpUrl.Parse(source.Url ?? string.Empty);
+        }
+        catch (FormatException exception)
+        {
+            errors.Add($"{setting}.Url: {exception.Message} Only tcp://host:port is supported.");
+        }
+
+        if (source.ProxyProtocol != ConnetProxyProtocol.None)
+        {
+            errors.Add($"{setting}.ProxyProtocol is a destination setting; the source writes whatever header the destination asks for.");
+        }
+
+        if (source.LoadBalancePolicy != ConnetLoadBalancePolicy.None || source.LoadBalanceRetry != ConnetLoadBalanceRetry.Never)
+        {
+            errors.Add($"{setting}: load-balancing policies are not supported yet.");
         }
     }
 
@@ -183,29 +325,5 @@ public sealed class ConnetClientOptions
         {
             errors.Add($"{setting} lists {duplicate.Key} more than once.");
         }
-    }
-
-    private static bool TryParseHostPort(string? hostPort, out string host, out int port)
-    {
-        host = string.Empty;
-        port = 0;
-        if (string.IsNullOrWhiteSpace(hostPort))
-        {
-            return false;
-        }
-
-        int colon = hostPort.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(hostPort.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is 0 or > IPEndPoint.MaxPort)
-        {
-            return false;
-        }
-
-        host = hostPort[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-
-        return host.Length > 0;
     }
 }

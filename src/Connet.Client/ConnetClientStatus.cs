@@ -51,12 +51,14 @@ public sealed record ConnetClientStatus(
 /// <param name="SourceAddress">Where a source listens for TCP connections (the bound port when the URL asked for 0).</param>
 /// <param name="Peers">The remote peers control announced, with their live direct connections and shared relays.</param>
 /// <param name="Relays">The relays control offered this endpoint (none on a direct route).</param>
+/// <param name="Refusal">Why control refused this endpoint (e.g. its token may not use this name or role), if it did.</param>
 public sealed record ConnetEndpointStatus(
     string Name,
     ConnetEndpointRole Role,
     IPEndPoint? SourceAddress,
     IReadOnlyList<ConnetPeerStatus> Peers,
-    IReadOnlyList<ConnetRelayStatus> Relays);
+    IReadOnlyList<ConnetRelayStatus> Relays,
+    string? Refusal = null);
 
 /// <param name="Id">The id control gave the relay.</param>
 /// <param name="Addresses">Its <c>host:port</c>s as offered, dialed in this order.</param>

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Core.Certificates;
 using Connet.Core.Crypto;
+using Connet.Core.Net;
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire;
 using Connet.Core.Protocol.Wire.ControlRelays;

@@ -2,6 +2,7 @@ using Connet.Client.Tunnels;
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire.Peer;
 using Connet.Core.Runtime;
+using Connet.Core.Tunnels;
 using Connet.Quic;
 using Microsoft.Extensions.Logging;
 
@@ -147,7 +148,7 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
             Stream tunnel = upgrade is null ? stream : await upgrade.UpgradeAsync(stream, stopping).ConfigureAwait(false);
             Stream splicedTarget = target;
             target = null; // The splicer owns both streams from here.
-            await TunnelSplicer.SpliceAsync(tunnel, splicedTarget, stopping).ConfigureAwait(false);
+            await StreamSplicer.SpliceAsync(tunnel, splicedTarget, stopping).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is QuicException or ConnetProtocolException or IOException or OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
@@ -156,7 +157,7 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
                 Log.StreamFailed(_logger, peer.ToString(), exception.Message);
             }
 
-            TunnelSplicer.Abort(stream);
+            StreamSplicer.Abort(stream);
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using Connet.Core.Protocol;
+using Connet.Core.Tunnels;
 using Connet.Quic;
 
 namespace Connet.Client.Peers;
@@ -7,10 +8,10 @@ namespace Connet.Client.Peers;
 /// <summary>
 /// An encrypted relayed tunnel (an <see cref="SslStream"/> or a <see cref="Core.Crypto.DhxcpStream"/> over the
 /// relay's QUIC stream) that can still half-close: <see cref="CompleteWritesAsync"/> ends our direction (TLS
-/// close_notify, then QUIC FIN) while the other keeps flowing, which <see cref="Tunnels.TunnelSplicer"/> relies on.
+/// close_notify, then QUIC FIN) while the other keeps flowing, which <see cref="StreamSplicer"/> relies on.
 /// Disposing disposes the encryption layer and the QUIC stream.
 /// </summary>
-internal sealed class RelayTunnelStream(Stream encrypted, QuicStream transport) : Stream
+internal sealed class RelayTunnelStream(Stream encrypted, QuicStream transport) : Stream, IHalfClosable
 {
     public override bool CanRead => encrypted.CanRead;
 

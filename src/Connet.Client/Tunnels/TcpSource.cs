@@ -135,7 +135,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
             tunnel = null; // The splicer owns both from here.
             var tcpSpliced = tcp;
             tcp = null;
-            await TunnelSplicer.SpliceAsync(tcpSpliced, spliced, stopping).ConfigureAwait(false);
+            await StreamSplicer.SpliceAsync(tcpSpliced, spliced, stopping).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is QuicException or IOException or SocketException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
         {

@@ -11,7 +11,8 @@ namespace Connet.Core.Certificates;
 /// <remarks>
 /// Deviation: Go connet uses ed25519 keys. .NET's X509 and SslStream cannot create or use ed25519 certificates, so
 /// these are ECDSA P-256. A Go peer will therefore see ECDSA certificates from us (Go's TLS accepts them), and dhxcp
-/// key_time signatures cannot be made with the server-cert key as Go does (see <see cref="Crypto.DhxcpKeyMaterial"/>).
+/// key_time signatures are ECDSA made with the server-cert key, which Go peers, expecting ed25519, refuse
+/// (see <see cref="Crypto.DhxcpKeyMaterial"/>).
 /// Subjects: root CN "connet root" (Go uses "connet" for both root and client; distinct subjects keep chain
 /// building from mistaking the client leaf for its issuer), server CN = its DNS name, client CN "connet".
 /// </remarks>

@@ -54,11 +54,17 @@ public static class StreamSplicer
         }
     }
 
-    /// <summary>Sends the end of stream after what was written: FIN on QUIC, shutdown(SHUT_WR) on TCP.</summary>
-    public static void CompleteWrites(Stream stream)
+    /// <summary>
+    /// Sends the end of stream after what was written: FIN on QUIC, shutdown(SHUT_WR) on TCP, the layer's own end for
+    /// an <see cref="IHalfClosable"/>.
+    /// </summary>
+    public static async ValueTask CompleteWritesAsync(Stream stream, CancellationToken cancellationToken)
     {
         switch (stream)
         {
+            case IHalfClosable layered:
+                await layered.CompleteWritesAsync(cancellationToken).ConfigureAwait(false);
+                break;
             case QuicStream quic:
                 quic.CompleteWrites();
                 break;
@@ -76,7 +82,11 @@ public static class StreamSplicer
     {
         try
         {
-            if (stream is QuicStream quic)
+            if (stream is IHalfClosable layered)
+            {
+                layered.Abort();
+            }
+            else if (stream is QuicStream quic)
             {
                 quic.Abort(QuicAbortDirection.Both, (long)ConnetErrorCode.Unknown);
             }
@@ -101,7 +111,7 @@ public static class StreamSplicer
                 int read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    CompleteWrites(destination);
+                    await CompleteWritesAsync(destination, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
