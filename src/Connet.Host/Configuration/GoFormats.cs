@@ -127,23 +127,8 @@ internal static class GoFormats
         return true;
     }
 
-    /// <summary>A dial address <c>host:port</c> (host required, port 1-65535; IPv6 in brackets).</summary>
-    public static bool IsHostPort(string text)
-    {
-        int colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is 0 or > IPEndPoint.MaxPort)
-        {
-            return false;
-        }
-
-        string host = text[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            return host.Length > 2 && IPAddress.TryParse(host[1..^1], out _);
-        }
-
-        return !host.Contains(':', StringComparison.Ordinal) && !host.Any(char.IsWhiteSpace);
-    }
+    /// <summary>A dial address <c>host:port</c> (host required, port 1-65535; IPv6 in brackets), as the libraries parse it.</summary>
+    public static bool IsHostPort(string text) => Connet.Core.Net.HostPorts.TryParse(text, out _, out _);
 
     /// <summary>Lowercase RFC 4648 base32hex without padding (Go's <c>base32.HexEncoding.WithPadding(NoPadding)</c>, lowercased).</summary>
     public static string EncodeBase32Hex(ReadOnlySpan<byte> data)
