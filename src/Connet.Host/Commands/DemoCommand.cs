@@ -84,9 +84,12 @@ internal static class DemoCommand
                 source = new ConnetClient(options, provider.GetRequiredService<ILoggerFactory>());
                 return source;
             });
-        }, stderr, runFor, started: async _ =>
+        }, stderr, runFor, started: async provider =>
         {
-            IPEndPoint? listening = await WaitUntilReadyAsync(source!, cancellationToken).ConfigureAwait(false);
+            // Ctrl+C while waiting must not wait out the readiness timeout.
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(
+                cancellationToken, provider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+            IPEndPoint? listening = await WaitUntilReadyAsync(source!, stopping.Token).ConfigureAwait(false);
             await stdout.WriteLineAsync($"connet demo: control server on udp 127.0.0.1:{controlPort}, hello/echo service on tcp {service.LocalEndPoint}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"connet demo: destination '{EndpointName}' -> {service.LocalEndPoint}; source '{EndpointName}' listens on {listening}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"connect to {listening}: `nc 127.0.0.1 {listening?.Port}` (it says hello, then echoes what you type)").ConfigureAwait(false);
