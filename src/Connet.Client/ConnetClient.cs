@@ -79,18 +79,19 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
         }
 
         SetState(ConnetClientState.Connecting, null);
-        _directServer = new DirectPeerServer(_loggerFactory.CreateLogger<DirectPeerServer>());
+        _directServer = new DirectPeerServer(_loggerFactory.CreateLogger<DirectPeerServer>(), _options.HandshakeIdleTimeout);
         _directServer.ConnectionAccepted += OnConnectionAccepted;
         var endpointOptions = new QuicEndpointOptions
         {
             LocalEndPoint = _options.DirectAddress,
             TimeProvider = _timeProvider,
             LoggerFactory = _loggerFactory,
+            StatelessResetKey = _options.StatelessResetKey?.ToArray(),
         };
         _directServer.ConfigureEndpoint(endpointOptions);
         _quicEndpoint = QuicEndpoint.Bind(endpointOptions);
-        var dialer = new DirectPeerDialer(_quicEndpoint, _loggerFactory.CreateLogger<DirectPeerDialer>());
-        var relayDialer = new RelayDialer(_quicEndpoint, _options.Metadata ?? string.Empty, BuildVersion, _loggerFactory.CreateLogger<RelayDialer>());
+        var dialer = new DirectPeerDialer(_quicEndpoint, _loggerFactory.CreateLogger<DirectPeerDialer>(), _options.HandshakeIdleTimeout);
+        var relayDialer = new RelayDialer(_quicEndpoint, _options.Metadata ?? string.Empty, BuildVersion, _loggerFactory.CreateLogger<RelayDialer>(), _options.HandshakeIdleTimeout);
 
         foreach (var (name, destination) in _options.Destinations)
         {
@@ -275,7 +276,7 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
             },
             IdleTimeout = DirectPeerOptions.IdleTimeout,
             KeepAliveInterval = DirectPeerOptions.KeepAliveInterval,
-            HandshakeTimeout = DirectPeerOptions.DefaultHandshakeTimeout,
+            HandshakeTimeout = _options.HandshakeIdleTimeout,
             MaxInboundBidirectionalStreams = 0,
             MaxInboundUnidirectionalStreams = 0,
             DefaultCloseErrorCode = 0,

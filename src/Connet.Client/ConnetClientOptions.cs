@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Tunnels;
 using Connet.Core.Net;
 using Connet.Core.Protocol;
+using Connet.Quic;
 
 namespace Connet.Client;
 
@@ -150,6 +151,19 @@ public sealed class ConnetClientOptions
     /// <summary>The one UDP socket used for control, accepting and dialing peers.</summary>
     public IPEndPoint DirectAddress { get; set; } = new(IPAddress.Any, ConnetAlpns.DefaultDirectPort);
 
+    /// <summary>
+    /// How long a QUIC handshake (to control, relays and peers) may go without progress before it is given up (Go
+    /// connet's <c>handshake-idle-timeout</c>); raise it for high-latency paths.
+    /// </summary>
+    public TimeSpan HandshakeIdleTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The 32-byte key stateless resets of the direct socket are derived from (Go connet's
+    /// <c>direct-stateless-reset-key</c>). Keeping it across restarts lets peers of a restarted client learn at once that
+    /// their old connections are gone; null uses a random key per start.
+    /// </summary>
+    public byte[]? StatelessResetKey { get; set; }
+
     /// <summary>Free text the control server shows for this client and passes to its peers.</summary>
     public string Metadata { get; set; } = string.Empty;
 
@@ -177,6 +191,16 @@ public sealed class ConnetClientOptions
         if (DirectAddress is null)
         {
             errors.Add("DirectAddress is required.");
+        }
+
+        if (HandshakeIdleTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"HandshakeIdleTimeout must be positive, not {HandshakeIdleTimeout}.");
+        }
+
+        if (StatelessResetKey is not null && StatelessResetKey.Length != QuicEndpointOptions.StatelessResetKeyLength)
+        {
+            errors.Add($"StatelessResetKey must be {QuicEndpointOptions.StatelessResetKeyLength} bytes, not {StatelessResetKey.Length}.");
         }
 
         if (ServerCertificateAuthorities is null)

@@ -27,6 +27,9 @@ public sealed class QuicEndpointOptions
     /// <summary>Validate each client address with a Retry round trip before spending a handshake on it.</summary>
     public bool RequireRetry { get; set; }
 
+    /// <summary>The length of <see cref="StatelessResetKey"/>.</summary>
+    public const int StatelessResetKeyLength = QuicDefaults.StatelessResetKeyLength;
+
     /// <summary>32-byte key for stateless reset tokens; keep it across restarts to reset stale peers. Null: random per endpoint.</summary>
     public byte[]? StatelessResetKey { get; set; }
 
