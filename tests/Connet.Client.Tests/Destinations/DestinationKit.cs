@@ -12,15 +12,19 @@ namespace Connet.Client.Tests.Destinations;
 internal static class DestinationKit
 {
     /// <summary>Starts a destination client with <paramref name="destination"/> and a tcp:// source; returns the source's address once they are connected.</summary>
-    public static async Task<IPEndPoint> StartTunnelAsync(ConnetClientKit kit, ConnetEndpointOptions destination)
+    public static async Task<IPEndPoint> StartTunnelAsync(ConnetClientKit kit, ConnetEndpointOptions destination) =>
+        (await StartTunnelWithDestinationAsync(kit, destination)).Source;
+
+    /// <summary>As <see cref="StartTunnelAsync"/>, also returning the destination client.</summary>
+    public static async Task<(IPEndPoint Source, ConnetClient Destination)> StartTunnelWithDestinationAsync(ConnetClientKit kit, ConnetEndpointOptions destination)
     {
         destination.Route = ConnetRoute.Direct;
         var options = kit.Options(ConnetClientKit.DestinationToken);
         options.Destinations["svc"] = destination;
-        await kit.StartClientAsync(options);
+        var destinationClient = await kit.StartClientAsync(options);
         var source = await kit.StartSourceAsync();
         await ConnetClientKit.WaitForPeerConnectionAsync(source);
-        return ConnetClientKit.SourceAddress(source);
+        return (ConnetClientKit.SourceAddress(source), destinationClient);
     }
 
     /// <summary>An HTTP/1.1 client that connects to the source's tcp:// listener whatever the request URI says.</summary>

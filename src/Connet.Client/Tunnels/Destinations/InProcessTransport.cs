@@ -155,6 +155,11 @@ internal sealed class InProcessTransport : IConnectionListenerFactory, IConnecti
 
         public override ValueTask DisposeAsync()
         {
+            // Kestrel leaves ending the connection to the transport (as sockets shut down on dispose): completing
+            // our ends gives the tunnel's side an end of stream after the last response byte.
+            Transport.Output.Complete();
+            Transport.Input.Complete();
+
             // The token source is left to the GC: the client side may still call End() from another thread.
             End();
             return base.DisposeAsync();
