@@ -63,7 +63,7 @@ internal sealed partial class HttpDestination : IDestinationTarget
 
         var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
         string prefix = $"{target.Scheme}://{target.Authority}{target.Path}";
-        var (app, transport) = Build(endpoint, loggerFactory, services => services.AddHttpForwarder());
+        var (app, transport) = Build(endpoint, loggerFactory, forwardsBodies: true, services => services.AddHttpForwarder());
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
         var logger = loggerFactory.CreateLogger<HttpDestination>();
         var requestConfig = new ForwarderRequestConfig();
@@ -85,7 +85,7 @@ internal sealed partial class HttpDestination : IDestinationTarget
     /// </summary>
     public static HttpDestination Files(string endpoint, string root, ILoggerFactory loggerFactory)
     {
-        var (app, transport) = Build(endpoint, loggerFactory, services => { });
+        var (app, transport) = Build(endpoint, loggerFactory, forwardsBodies: false, services => { });
         var files = new PhysicalFileProvider(root);
         app.UseFileServer(new FileServerOptions
         {
@@ -132,7 +132,8 @@ internal sealed partial class HttpDestination : IDestinationTarget
         _owned?.Dispose();
     }
 
-    private static (WebApplication App, InProcessTransport Transport) Build(string endpoint, ILoggerFactory loggerFactory, Action<IServiceCollection> configure)
+    /// <param name="forwardsBodies">Lift Kestrel's 30 MB request body limit: a proxy passes uploads of any size, as Go connet does.</param>
+    private static (WebApplication App, InProcessTransport Transport) Build(string endpoint, ILoggerFactory loggerFactory, bool forwardsBodies, Action<IServiceCollection> configure)
     {
         // The empty builder reads no configuration (no ASPNETCORE_URLS, no appsettings.json) and opens no port.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = $"connet-destination-{endpoint}" });
@@ -140,6 +141,11 @@ internal sealed partial class HttpDestination : IDestinationTarget
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            if (forwardsBodies)
+            {
+                kestrel.Limits.MaxRequestBodySize = null;
+            }
+
             kestrel.Listen(new InProcessEndPoint(endpoint));
         });
         builder.Services.AddSingleton<IConnectionListenerFactory>(transport);
