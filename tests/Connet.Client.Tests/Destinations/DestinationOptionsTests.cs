@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Connet.Client.Tunnels;
+using Connet.Client.Tunnels.Destinations;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Connet.Client.Tests.Destinations;
 
@@ -172,6 +174,29 @@ public sealed class DestinationOptionsTests
                 filler.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task HttpTarget_RefusesDialsUntilStarted_AndStopsWhetherStartedOrNot()
+    {
+        using var guard = new CancellationTokenSource(TestKit.Guard);
+        var options = new ConnetEndpointOptions { Url = "http://127.0.0.1:1" };
+        await using var neverStarted = DestinationTarget.Create("svc", options, NullLoggerFactory.Instance);
+        await using var started = DestinationTarget.Create("svc", options, NullLoggerFactory.Instance);
+
+        var early = await Assert.ThrowsAsync<InvalidOperationException>(async () => await neverStarted.DialAsync(guard.Token));
+        await started.StartAsync(guard.Token);
+        await using (Stream connection = await started.DialAsync(guard.Token))
+        {
+            await connection.WriteAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8.ToArray(), guard.Token);
+            Assert.StartsWith("HTTP/1.1 502 ", System.Text.Encoding.ASCII.GetString(await TestKit.ReadToEndAsync(connection, guard.Token)), StringComparison.Ordinal);
+        }
+
+        await started.DisposeAsync().AsTask().WaitAsync(guard.Token);
+        var late = await Assert.ThrowsAsync<InvalidOperationException>(async () => await started.DialAsync(guard.Token));
+
+        Assert.Contains("not listening", early.Message, StringComparison.Ordinal);
+        Assert.Contains("not listening", late.Message, StringComparison.Ordinal);
     }
 
     private static IReadOnlyList<string> Validate(ConnetEndpointOptions destination)

@@ -70,6 +70,25 @@ public sealed class HttpDestinationTests
     }
 
     [Fact]
+    public async Task HttpsTarget_RequiringAClientCertificate_SeesOurs()
+    {
+        await using var target = await HttpTargetServer.StartAsync(ServerCertificate, requireClientCertificate: true);
+        await using var kit = await ConnetClientKit.StartAsync();
+        using var clientCertificate = DestinationKit.CreateClientCertificate("destination-client");
+        IPEndPoint source = await DestinationKit.StartTunnelAsync(kit, new ConnetEndpointOptions
+        {
+            Url = target.Url,
+            CertificateAuthorities = [DestinationKit.PublicOnly(ServerCertificate)],
+            Certificate = clientCertificate,
+        });
+        using var client = DestinationKit.HttpClientTo(source);
+
+        string body = await client.GetStringAsync(new Uri("/m", UriKind.Relative));
+
+        Assert.Equal($"GET /m\nhost={target.Authority}\nclient={clientCertificate.GetCertHashString()}\n", body);
+    }
+
+    [Fact]
     public async Task HttpsTarget_NotTrusted_AnswersBadGateway()
     {
         await using var target = await HttpTargetServer.StartAsync(ServerCertificate);

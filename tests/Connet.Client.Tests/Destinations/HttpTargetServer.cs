@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Connet.Client.Tests.Destinations;
@@ -28,7 +29,8 @@ internal sealed class HttpTargetServer : IAsyncDisposable
 
     public string Authority => new Uri(Url).Authority;
 
-    public static async Task<HttpTargetServer> StartAsync(X509Certificate2? certificate = null)
+    /// <param name="requireClientCertificate">Ask for a client certificate (any is accepted) and add a <c>client=</c> line with its thumbprint.</param>
+    public static async Task<HttpTargetServer> StartAsync(X509Certificate2? certificate = null, bool requireClientCertificate = false)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().ConfigureKestrel(kestrel =>
@@ -36,7 +38,12 @@ internal sealed class HttpTargetServer : IAsyncDisposable
             {
                 if (certificate is not null)
                 {
-                    listen.UseHttps(certificate);
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = certificate,
+                        ClientCertificateMode = requireClientCertificate ? ClientCertificateMode.RequireCertificate : ClientCertificateMode.NoCertificate,
+                        ClientCertificateValidation = (_, _, _) => true,
+                    });
                 }
             }));
         var app = builder.Build();
@@ -48,6 +55,11 @@ internal sealed class HttpTargetServer : IAsyncDisposable
             await context.Response.WriteAsync(
                 $"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}\nhost={context.Request.Host}\n",
                 context.RequestAborted);
+            if (context.Connection.ClientCertificate is { } client)
+            {
+                await context.Response.WriteAsync($"client={client.GetCertHashString()}\n", context.RequestAborted);
+            }
+
             await context.Response.Body.WriteAsync(body.ToArray(), context.RequestAborted);
         });
         await app.StartAsync().WaitAsync(TestKit.Guard);
