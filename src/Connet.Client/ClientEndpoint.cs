@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Connet.Client.Peers;
 using Connet.Client.Tunnels;
+using Connet.Client.Tunnels.Destinations;
 using Connet.Core.Certificates;
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire;
@@ -44,6 +45,7 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
     private string? _refusal;
     private readonly Channel<bool> _announceChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly RelayEncryptionSettings _relayEncryption;
+    private readonly IDestinationTarget? _target;
     private TcpSource? _source;
     private IPEndPoint? _sourceAddress;
 
@@ -71,8 +73,9 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<ClientEndpoint>();
         Certificates = PeerCertificates.Create(timeProvider);
         _relayEncryption = new RelayEncryptionSettings(Certificates, relayEncryptions, FindRemote, timeProvider);
+        _target = role == ConnetEndpointRole.Destination ? DestinationTarget.Create(name, options, loggerFactory) : null;
         _requests = new PeerRequestServer(
-            role == ConnetEndpointRole.Destination ? TcpDestination.Dialer(options.Url) : null,
+            _target is null ? null : _target.DialAsync,
             loggerFactory.CreateLogger<PeerRequestServer>(),
             relayEncryption: role == ConnetEndpointRole.Destination && UsesRelays ? _relayEncryption : null);
         _requests.ConnectionEnded += OnConnectionEnded;
@@ -93,6 +96,11 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
 
     public async ValueTask StartAsync(CancellationToken cancellationToken)
     {
+        if (_target is not null)
+        {
+            await _target.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (Role == ConnetEndpointRole.Source)
         {
             _source = await TcpSource.StartAsync(
@@ -274,6 +282,11 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         }
 
         await _requests.DisposeAsync().ConfigureAwait(false);
+        if (_target is not null)
+        {
+            await _target.DisposeAsync().ConfigureAwait(false);
+        }
+
         _directServer.RemoveLocal(Certificates);
     }
 

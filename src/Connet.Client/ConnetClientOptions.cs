@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Tunnels;
+using Connet.Client.Tunnels.Destinations;
 using Connet.Core.Net;
 using Connet.Core.Protocol;
 using Connet.Quic;
@@ -290,13 +291,75 @@ public sealed class ConnetClientOptions
     /// <summary>What only a destination's settings must satisfy (its URL scheme and target options).</summary>
     private static void ValidateDestination(ConnetEndpointOptions destination, string setting, List<string> errors)
     {
+        const string DestinationUrlShapes = "tcp://host:port, tls://host:port, http://host:port[/path], https://host:port[/path], file:./relative or file:///absolute";
+        TunnelUrl? url = null;
         try
         {
-            TcpUrl.Parse(destination.Url ?? string.Empty);
+            url = TunnelUrl.Parse(destination.Url ?? string.Empty);
         }
         catch (FormatException exception)
         {
-            errors.Add($"{setting}.Url: {exception.Message} Only tcp://host:port is supported.");
+            errors.Add($"{setting}.Url: {exception.Message} A destination takes {DestinationUrlShapes}.");
+        }
+
+        bool targetUsesTls = false;
+        if (url is not null)
+        {
+            switch (url.Scheme)
+            {
+                case DestinationTarget.Tcp or DestinationTarget.Tls or DestinationTarget.Http or DestinationTarget.Https:
+                    targetUsesTls = url.Scheme is DestinationTarget.Tls or DestinationTarget.Https;
+                    if (url.Host.Length == 0)
+                    {
+                        errors.Add($"{setting}.Url: '{destination.Url}' has no host to connect to.");
+                    }
+
+                    if (url.Path.Length > 0 && url.Scheme is DestinationTarget.Tcp or DestinationTarget.Tls)
+                    {
+                        errors.Add($"{setting}.Url: '{destination.Url}' has a path; only http:// and https:// targets take one.");
+                    }
+
+                    break;
+                case TunnelUrl.FileScheme:
+                    string folder = DestinationTarget.RootFolder(url);
+                    if (!Directory.Exists(folder))
+                    {
+                        errors.Add($"{setting}.Url: the folder '{folder}' of '{destination.Url}' does not exist.");
+                    }
+
+                    break;
+                default:
+                    errors.Add($"{setting}.Url: '{destination.Url}' has the unknown scheme '{url.Scheme}'; a destination takes {DestinationUrlShapes}.");
+                    break;
+            }
+        }
+
+        if (url is not null && !targetUsesTls)
+        {
+            if (destination.InsecureSkipVerify)
+            {
+                errors.Add($"{setting}.InsecureSkipVerify applies only to tls:// and https:// targets, not '{destination.Url}'.");
+            }
+
+            if (destination.CertificateAuthorities is { Count: > 0 })
+            {
+                errors.Add($"{setting}.CertificateAuthorities apply only to tls:// and https:// targets, not '{destination.Url}'.");
+            }
+
+            if (destination.Certificate is not null)
+            {
+                errors.Add($"{setting}.Certificate (a client certificate for mutual TLS) applies only to tls:// and https:// targets, not '{destination.Url}'.");
+            }
+        }
+
+        if (destination.InsecureSkipVerify && destination.CertificateAuthorities is { Count: > 0 })
+        {
+            errors.Add($"{setting}: set either InsecureSkipVerify or CertificateAuthorities, not both.");
+        }
+
+        if (destination.Certificate is { HasPrivateKey: false })
+        {
+            errors.Add($"{setting}.Certificate has no private key; a client certificate for mutual TLS needs one.");
         }
 
         if (!Enum.IsDefined(destination.ProxyProtocol))

@@ -33,7 +33,7 @@ public sealed class ConnetClientOptionsTests
         {
             Token = " ",
             ServerAddress = "no-port",
-            Destinations = { ["web"] = new ConnetEndpointOptions { Url = "http://example:80" } },
+            Destinations = { ["web"] = new ConnetEndpointOptions { Url = "ftp://example:80" } },
             RelayEncryptions = [],
             Sources = { ["db"] = new ConnetEndpointOptions { Url = "tcp://127.0.0.1:5432", Route = ConnetRoute.Relay, RelayEncryptions = [ConnetRelayEncryption.Tls, ConnetRelayEncryption.Tls] } },
         };

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 
 namespace Connet.Client.Tunnels;
@@ -5,31 +6,43 @@ namespace Connet.Client.Tunnels;
 /// <summary>The destination target of a <c>tcp://host:port</c> URL: a TCP connect per tunnel, bounded by a dial timeout.</summary>
 internal static class TcpDestination
 {
-    /// <summary>Go connet's default destination <c>dial-timeout</c> is unset (the OS's); we bound it so a dead target fails the tunnel promptly.</summary>
+    /// <summary>The bound used when no dial timeout is given at all (tests and callers without options).</summary>
     public static readonly TimeSpan DefaultDialTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>A dial function for <see cref="Peers.PeerRequestServer"/> that connects to <paramref name="url"/>.</summary>
+    /// <param name="dialTimeout">How long one connect may take; <see cref="TimeSpan.Zero"/> adds no limit of our own (Go connet's default), null uses <see cref="DefaultDialTimeout"/>.</param>
     public static Func<CancellationToken, ValueTask<Stream>> Dialer(string url, TimeSpan? dialTimeout = null)
     {
         TcpUrl target = TcpUrl.Parse(url);
         TimeSpan timeout = dialTimeout ?? DefaultDialTimeout;
-        return cancellationToken => DialAsync(target, timeout, cancellationToken);
+        return async cancellationToken => new NetworkStream(
+            await ConnectAsync(target.Host, target.Port, timeout, cancellationToken).ConfigureAwait(false),
+            ownsSocket: true);
     }
 
-    private static async ValueTask<Stream> DialAsync(TcpUrl target, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>A connected TCP socket to <paramref name="host"/>:<paramref name="port"/>, trying each resolved address in turn.</summary>
+    /// <param name="timeout">Bounds resolving and connecting together; <see cref="TimeSpan.Zero"/> means no limit of our own.</param>
+    /// <exception cref="TimeoutException">Connecting took longer than <paramref name="timeout"/>; the message names the target.</exception>
+    public static async ValueTask<Socket> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var target = new TcpUrl(host, port);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
+        if (timeout > TimeSpan.Zero)
+        {
+            deadline.CancelAfter(timeout);
+        }
+
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(await target.ResolveAsync(deadline.Token).ConfigureAwait(false), target.Port, deadline.Token).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
+            IPAddress[] addresses = await target.ResolveAsync(deadline.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(addresses, port, deadline.Token).ConfigureAwait(false);
+            return socket;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new TimeoutException($"connecting to {target} took longer than {timeout.TotalSeconds:0.###} s");
+            throw new TimeoutException($"connecting to {target} took longer than the dial timeout of {timeout.TotalSeconds:0.###} s");
         }
         catch
         {
