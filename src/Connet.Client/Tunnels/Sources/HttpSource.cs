@@ -316,6 +316,9 @@ internal sealed partial class HttpSource : IAsyncDisposable
             }
 
             proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, remainder, httpContext.Request.QueryString);
+
+            // The default copy keeps the caller's Host; Go connet sends the endpoint name (from the request URI).
+            proxyRequest.Headers.Host = null;
         }
     }
 
