@@ -122,11 +122,11 @@ public sealed class LoadBalancingTests
         SourceDestination[] destinations = [new("a-silent", [toSilent]), new("b-working", [toWorking])];
         var bounded = new TunnelOpener(
             () => destinations,
-            new TunnelOpenerOptions(ConnetLoadBalancePolicy.RoundRobin, ConnetLoadBalanceRetry.All, DialTimeout: TimeSpan.FromMilliseconds(300)),
+            new TunnelOpenerOptions(ConnetLoadBalancePolicy.RoundRobin, ConnetLoadBalanceRetry.All, DialTimeout: AttemptBound),
             logger: source.Logger);
         var never = new TunnelOpener(
             () => [destinations[0]],
-            new TunnelOpenerOptions(ConnetLoadBalancePolicy.RoundRobin, ConnetLoadBalanceRetry.Never, DialTimeout: TimeSpan.FromMilliseconds(300)),
+            new TunnelOpenerOptions(ConnetLoadBalancePolicy.RoundRobin, ConnetLoadBalanceRetry.Never, DialTimeout: AttemptBound),
             logger: source.Logger);
 
         // The first round-robin pick is the silent one: only a bounded attempt lets the retry reach the working one
@@ -145,6 +145,9 @@ public sealed class LoadBalancingTests
         Assert.Equal(1, echo.Accepted);
         Assert.Equal(0, bounded.OpenTunnels("b-working")); // Released on disposal.
     }
+
+    /// <summary>Short next to the test's deadline, long enough for a loaded machine to open a working tunnel.</summary>
+    private static readonly TimeSpan AttemptBound = TimeSpan.FromSeconds(2);
 
     /// <summary>Sequential round trips; the number that echoed their bytes (a closed connection echoes none).</summary>
     private static async Task<int> RoundTripsAsync(IPEndPoint address, int count)

@@ -220,7 +220,7 @@ internal sealed partial class TunnelOpener
         [LoggerMessage(1, LogLevel.Error, "Tunnel for {Client} via {Path} refused by the destination ({Code}): {Reason}")]
         public static partial void DestinationRefused(ILogger logger, string client, string path, ConnetErrorCode code, string reason);
 
-        [LoggerMessage(2, LogLevel.Error, "No usable destination for {Client} after {Attempts} attempt(s): no direct connection works and no relay is shared with a destination")]
+        [LoggerMessage(2, LogLevel.Error, "No usable peer connection for {Client} after {Attempts} attempt(s): no direct connection works and no relay is shared with a destination")]
         public static partial void NoDestination(ILogger logger, string client, int attempts);
 
         [LoggerMessage(3, LogLevel.Debug, "Path {Path} cannot open a tunnel: {Reason}")]
