@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -105,6 +106,69 @@ public sealed class HttpSourceTests
         Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, outside.StatusCode);
     }
+
+    [Fact]
+    public async Task Https_source_serves_over_tls_with_its_certificate()
+    {
+        await using var target = await HttpTarget.StartAsync();
+        await using var kit = await ConnetClientKit.StartAsync();
+        await SourceKit.StartDestinationAsync(kit, target.Url);
+        var source = await SourceKit.StartSourceAsync(kit, "https://127.0.0.1:0", options => options.Certificate = ServerCertificate);
+        await SourceKit.WaitForDestinationsAsync(source, 1);
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, certificate, _, _) => IsServerCertificate(certificate) };
+        using var https = new HttpClient(handler) { BaseAddress = new Uri($"https://{ConnetClientKit.SourceAddress(source)}") };
+        using var guard = new CancellationTokenSource(TestKit.Guard);
+
+        string answer = await https.GetStringAsync(new Uri("/secure", UriKind.Relative), guard.Token);
+
+        Assert.Equal("GET svc /secure ", answer);
+    }
+
+    [Fact]
+    public async Task Wss_source_with_client_authorities_bridges_a_trusted_client_and_refuses_one_without_a_certificate()
+    {
+        await using var echo = new TcpEchoServer();
+        await using var kit = await ConnetClientKit.StartAsync();
+        await SourceKit.StartDestinationAsync(kit, echo.Url);
+        var source = await SourceKit.StartSourceAsync(kit, "wss://127.0.0.1:0", options =>
+        {
+            options.Certificate = ServerCertificate;
+            options.CertificateAuthorities = [X509CertificateLoader.LoadCertificate(TrustedClient.RawData)];
+        });
+        await SourceKit.WaitForDestinationsAsync(source, 1);
+        var uri = new Uri($"wss://{ConnetClientKit.SourceAddress(source)}/");
+        using var guard = new CancellationTokenSource(TestKit.Guard);
+
+        using (var anonymous = new ClientWebSocket())
+        {
+            anonymous.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) => IsServerCertificate(certificate);
+            await Assert.ThrowsAsync<WebSocketException>(() => anonymous.ConnectAsync(uri, guard.Token));
+        }
+
+        using var trusted = new ClientWebSocket();
+        trusted.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) => IsServerCertificate(certificate);
+        trusted.Options.ClientCertificates = [TrustedClient];
+        await trusted.ConnectAsync(uri, guard.Token);
+        byte[] message = TestKit.SeededPayload(9, 100);
+        await trusted.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, guard.Token);
+        byte[] buffer = new byte[message.Length];
+        int received = 0;
+        for (int frame = 0; received < message.Length && frame < 100; frame++)
+        {
+            ValueWebSocketReceiveResult result = await trusted.ReceiveAsync(buffer.AsMemory(received), guard.Token);
+            Assert.Equal(WebSocketMessageType.Binary, result.MessageType);
+            received += result.Count;
+        }
+
+        Assert.Equal(message, buffer);
+        Assert.Equal(1, echo.Accepted);
+    }
+
+    private static readonly X509Certificate2 ServerCertificate = ConnetClientKit.CreateSelfSigned("source.connet.test");
+    private static readonly X509Certificate2 TrustedClient = ConnetClientKit.CreateSelfSigned("trusted.client.test");
+
+    private static bool IsServerCertificate(X509Certificate? certificate) =>
+        certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(ServerCertificate.RawData);
 
     /// <summary>A Kestrel app on 127.0.0.1 answering "METHOD HOST PATH?QUERY BODY" to every request.</summary>
     private sealed class HttpTarget : IAsyncDisposable

@@ -31,6 +31,9 @@ internal sealed partial class HttpSource : IAsyncDisposable
     /// <summary>How long disposal waits for in-flight requests before Kestrel aborts them.</summary>
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a WebSocket caller has to answer our close (sent when the destination ended the stream).</summary>
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Bytes read from a tunnel or a WebSocket per message part.</summary>
     private const int BridgeBufferSize = 16 * 1024;
 
@@ -234,6 +237,12 @@ internal sealed partial class HttpSource : IAsyncDisposable
                 if (first.IsFaulted || first.IsCanceled)
                 {
                     // One direction broke: the bridge is unusable, so end the other at once.
+                    tunnel.Abort();
+                    socket.Abort();
+                }
+                else if (first == fromTunnel && await Task.WhenAny(toTunnel, Task.Delay(CloseHandshakeTimeout, linked.Token)).ConfigureAwait(false) != toTunnel)
+                {
+                    // We sent our close; a caller that never answers it must not hold the request forever.
                     tunnel.Abort();
                     socket.Abort();
                 }
