@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
@@ -56,6 +57,37 @@ public sealed class ProxyProtocolSourceTests
         ];
         Assert.Equal(expected.Length, received.Length);
         Assert.True(expected.AsSpan().SequenceEqual(received), "the target did not receive the v2 header followed by the payload");
+    }
+
+    [Fact]
+    public async Task Tls_source_writes_the_header_too_with_the_tcp_addresses_of_the_tls_caller()
+    {
+        using var certificate = ConnetClientKit.CreateSelfSigned("source.connet.test");
+        await using var target = new RecordingTarget();
+        await using var kit = await ConnetClientKit.StartAsync();
+        await SourceKit.StartDestinationAsync(kit, target.Url, ConnetProxyProtocol.V1);
+        var source = await SourceKit.StartSourceAsync(kit, "tls://127.0.0.1:0", options => options.Certificate = certificate);
+        await SourceKit.WaitForDestinationsAsync(source, 1);
+        IPEndPoint listener = ConnetClientKit.SourceAddress(source);
+        using var guard = new CancellationTokenSource(TestKit.Guard);
+        byte[] payload = Encoding.ASCII.GetBytes("hello over tls");
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(listener, guard.Token);
+        var caller = (IPEndPoint)socket.LocalEndPoint!;
+        await using (var tls = new SslStream(new NetworkStream(socket, ownsSocket: false)))
+        {
+            await tls.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions { TargetHost = "source.connet.test", RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetRawCertData().AsSpan().SequenceEqual(certificate.RawData) },
+                guard.Token);
+            await tls.WriteAsync(payload, guard.Token);
+            await tls.ShutdownAsync();
+            socket.Shutdown(SocketShutdown.Send);
+            await TestKit.ReadToEndAsync(tls, guard.Token);
+        }
+
+        byte[] received = await target.NextAsync(guard.Token);
+        Assert.Equal($"PROXY TCP4 127.0.0.1 127.0.0.1 {caller.Port} {listener.Port}\r\nhello over tls", Encoding.ASCII.GetString(received));
     }
 
     /// <summary>Sends <paramref name="payload"/> and half-closes; returns the caller's own address (what the header must name).</summary>
