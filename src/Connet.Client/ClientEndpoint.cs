@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Connet.Client.Peers;
 using Connet.Client.Tunnels;
 using Connet.Client.Tunnels.Destinations;
+using Connet.Client.Tunnels.Sources;
 using Connet.Core.Certificates;
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire;
@@ -46,7 +47,7 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
     private readonly Channel<bool> _announceChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly RelayEncryptionSettings _relayEncryption;
     private readonly IDestinationTarget? _target;
-    private TcpSource? _source;
+    private IAsyncDisposable? _source;
     private IPEndPoint? _sourceAddress;
 
     public ClientEndpoint(
@@ -77,7 +78,8 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
         _requests = new PeerRequestServer(
             _target is null ? null : _target.DialAsync,
             loggerFactory.CreateLogger<PeerRequestServer>(),
-            relayEncryption: role == ConnetEndpointRole.Destination && UsesRelays ? _relayEncryption : null);
+            relayEncryption: role == ConnetEndpointRole.Destination && UsesRelays ? _relayEncryption : null,
+            proxyProtocol: role == ConnetEndpointRole.Destination ? options.ProxyProtocol : ConnetProxyProtocol.None);
         _requests.ConnectionEnded += OnConnectionEnded;
         directServer.AddLocal(Certificates, _requests);
     }
@@ -103,15 +105,47 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
 
         if (Role == ConnetEndpointRole.Source)
         {
-            _source = await TcpSource.StartAsync(
-                _options.Url,
-                UsableConnections,
-                _loggerFactory.CreateLogger<TcpSource>(),
-                relayEncryption: UsesRelays ? _relayEncryption : null,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            var url = SourceUrl.Parse(_options.Url);
+            var opener = new TunnelOpener(
+                SourceDestinations,
+                TunnelOpenerOptions.From(_options),
+                UsesRelays ? _relayEncryption : null,
+                _loggerFactory.CreateLogger<TunnelOpener>(),
+                _timeProvider);
+            if (url.IsHttp)
+            {
+                var http = await HttpSource.StartAsync(url, Name, opener, _options.Certificate, _options.CertificateAuthorities, _loggerFactory.CreateLogger<HttpSource>(), cancellationToken).ConfigureAwait(false);
+                (_source, _sourceAddress) = (http, http.LocalEndPoint);
+            }
+            else
+            {
+                var tcp = await TcpSource.StartAsync(url, opener, _options.Certificate, _options.CertificateAuthorities, _loggerFactory.CreateLogger<TcpSource>(), cancellationToken).ConfigureAwait(false);
 
-            // Kept: the listener's socket cannot say where it was bound once disposed, and status must still work then.
-            _sourceAddress = _source.LocalEndPoint;
+                // Kept: the listener's socket cannot say where it was bound once disposed, and status must still work then.
+                (_source, _sourceAddress) = (tcp, tcp.LocalEndPoint);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The announced destination peers and the paths to each: its live direct connections, and the connected relays
+    /// it is connected to as well (connet-protocol.md §2.4 "Via relay", step 2). Peers without a path are left out.
+    /// </summary>
+    public IReadOnlyList<SourceDestination> SourceDestinations()
+    {
+        lock (_lock)
+        {
+            var connectedRelays = _relays.Values
+                .Where(relay => relay.Connection is not null)
+                .ToDictionary(relay => relay.Description.Id, relay => relay.Connection!, StringComparer.Ordinal);
+            return
+            [
+                .. _remotes.Values
+                    .Select(remote => new SourceDestination(
+                        remote.Id,
+                        [.. _live.Keys.Where(remote.Owns), .. remote.RelayIds.Where(connectedRelays.ContainsKey).Select(id => connectedRelays[id])]))
+                    .Where(destination => destination.Paths.Count > 0),
+            ];
         }
     }
 

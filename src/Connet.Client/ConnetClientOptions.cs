@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Tunnels;
 using Connet.Client.Tunnels.Destinations;
+using Connet.Client.Tunnels.Sources;
 using Connet.Core.Net;
 using Connet.Core.Protocol;
 using Connet.Quic;
@@ -366,22 +367,40 @@ public sealed class ConnetClientOptions
         {
             errors.Add($"{setting}.ProxyProtocol: {destination.ProxyProtocol} is not a PROXY protocol version.");
         }
-        else if (destination.ProxyProtocol != ConnetProxyProtocol.None)
+        else if (destination.ProxyProtocol != ConnetProxyProtocol.None && url is not null && url.Scheme is not ("tcp" or "tls"))
         {
-            errors.Add($"{setting}.ProxyProtocol: PROXY protocol headers are not supported yet.");
+            // The header would reach the in-process HTTP server as the start of a request.
+            errors.Add($"{setting}.ProxyProtocol applies only to tcp:// and tls:// targets, not '{destination.Url}'.");
         }
     }
 
     /// <summary>What only a source's settings must satisfy (its URL scheme, listener and load-balancing options).</summary>
     private static void ValidateSource(ConnetEndpointOptions source, string setting, List<string> errors)
     {
+        SourceUrl? url = null;
         try
         {
-            TcpUrl.Parse(source.Url ?? string.Empty);
+            url = SourceUrl.Parse(source.Url ?? string.Empty);
         }
         catch (FormatException exception)
         {
-            errors.Add($"{setting}.Url: {exception.Message} Only tcp://host:port is supported.");
+            errors.Add($"{setting}.Url: {exception.Message}");
+        }
+
+        if (url is { UsesTls: true })
+        {
+            if (source.Certificate is null)
+            {
+                errors.Add($"{setting}.Certificate is required: a {url.Scheme.ToString().ToLowerInvariant()}:// source is a TLS server and needs its certificate.");
+            }
+            else if (!source.Certificate.HasPrivateKey)
+            {
+                errors.Add($"{setting}.Certificate has no private key; a TLS server needs it.");
+            }
+        }
+        else if (url is not null && (source.Certificate is not null || source.CertificateAuthorities is { Count: > 0 }))
+        {
+            errors.Add($"{setting}: Certificate and CertificateAuthorities apply to tls://, https:// and wss:// sources only, not {url.Scheme.ToString().ToLowerInvariant()}://.");
         }
 
         if (source.ProxyProtocol != ConnetProxyProtocol.None)
@@ -389,9 +408,28 @@ public sealed class ConnetClientOptions
             errors.Add($"{setting}.ProxyProtocol is a destination setting; the source writes whatever header the destination asks for.");
         }
 
-        if (source.LoadBalancePolicy != ConnetLoadBalancePolicy.None || source.LoadBalanceRetry != ConnetLoadBalanceRetry.Never)
+        if (source.InsecureSkipVerify)
         {
-            errors.Add($"{setting}: load-balancing policies are not supported yet.");
+            errors.Add($"{setting}.InsecureSkipVerify is a destination setting (for its TLS target).");
+        }
+
+        if (!Enum.IsDefined(source.LoadBalancePolicy))
+        {
+            errors.Add($"{setting}.LoadBalancePolicy: {source.LoadBalancePolicy} is not a load-balancing policy.");
+        }
+
+        if (!Enum.IsDefined(source.LoadBalanceRetry))
+        {
+            errors.Add($"{setting}.LoadBalanceRetry: {source.LoadBalanceRetry} is not a retry mode.");
+        }
+
+        if (source.LoadBalanceRetryMax < 0)
+        {
+            errors.Add($"{setting}.LoadBalanceRetryMax must not be negative (0 uses the default: 2 attempts for Count, 1000 ms for Timed).");
+        }
+        else if (source.LoadBalanceRetryMax > 0 && source.LoadBalanceRetry is not (ConnetLoadBalanceRetry.Count or ConnetLoadBalanceRetry.Timed))
+        {
+            errors.Add($"{setting}.LoadBalanceRetryMax applies only when LoadBalanceRetry is Count or Timed.");
         }
     }
 

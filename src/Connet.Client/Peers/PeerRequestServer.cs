@@ -18,15 +18,28 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
 {
     private readonly Func<CancellationToken, ValueTask<Stream>>? _dialTarget;
     private readonly RelayEncryptionSettings? _relayEncryption;
+    private readonly ProxyProtoVersion _proxyProtocol;
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
     private readonly BackgroundTasks _tasks = new();
 
     /// <param name="dialTarget">Connects to the destination target (e.g. <see cref="TcpDestination.Dialer"/>); null on a source.</param>
     /// <param name="relayEncryption">How a destination negotiates encryption on streams arriving through relays; without it, relayed connects are refused.</param>
-    public PeerRequestServer(Func<CancellationToken, ValueTask<Stream>>? dialTarget, ILogger? logger = null, TimeSpan? requestTimeout = null, RelayEncryptionSettings? relayEncryption = null)
+    /// <param name="proxyProtocol">The PROXY header a destination asks sources to write before the tunnelled bytes (answered in every <c>Response.Connect</c>).</param>
+    public PeerRequestServer(
+        Func<CancellationToken, ValueTask<Stream>>? dialTarget,
+        ILogger? logger = null,
+        TimeSpan? requestTimeout = null,
+        RelayEncryptionSettings? relayEncryption = null,
+        ConnetProxyProtocol proxyProtocol = ConnetProxyProtocol.None)
     {
+        if (!Enum.IsDefined(proxyProtocol))
+        {
+            throw new ArgumentOutOfRangeException(nameof(proxyProtocol), proxyProtocol, "Not a PROXY protocol version.");
+        }
+
         _dialTarget = dialTarget;
+        _proxyProtocol = (ProxyProtoVersion)proxyProtocol;
         _relayEncryption = relayEncryption;
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _requestTimeout = requestTimeout ?? DirectPeerOptions.DefaultRequestTimeout;
@@ -144,7 +157,9 @@ internal sealed partial class PeerRequestServer : IAsyncDisposable
                 return;
             }
 
-            await MessageFraming.WriteAsync(stream, new Response { Connect = upgrade?.Answer ?? new Response.Types.Connect() }, peer.WireVersion, stopping).ConfigureAwait(false);
+            Response.Types.Connect answer = upgrade?.Answer ?? new Response.Types.Connect();
+            answer.ProxyProto = _proxyProtocol;
+            await MessageFraming.WriteAsync(stream, new Response { Connect = answer }, peer.WireVersion, stopping).ConfigureAwait(false);
             Stream tunnel = upgrade is null ? stream : await upgrade.UpgradeAsync(stream, stopping).ConfigureAwait(false);
             Stream splicedTarget = target;
             target = null; // The splicer owns both streams from here.

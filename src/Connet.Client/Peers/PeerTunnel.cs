@@ -1,5 +1,6 @@
 using Connet.Core.Protocol;
 using Connet.Core.Protocol.Wire.Peer;
+using Connet.Core.Tunnels;
 using Connet.Quic;
 
 namespace Connet.Client.Peers;
@@ -19,6 +20,27 @@ internal static class PeerTunnel
     /// <exception cref="ConnetProtocolException">The destination (or the relay for it) answered with an error (e.g. DestinationDialFailed) or broke the exchange.</exception>
     /// <exception cref="QuicException">The connection is closed or failed.</exception>
     public static async ValueTask<Stream> OpenAsync(PeerConnection peer, RelayEncryptionSettings? relayEncryption = null, CancellationToken cancellationToken = default)
+    {
+        (Stream stream, ProxyProtoVersion proxyProtocol) = await OpenWithAnswerAsync(peer, relayEncryption, cancellationToken).ConfigureAwait(false);
+        if (proxyProtocol != ProxyProtoVersion.ProxyProtoNone)
+        {
+            // A caller of this overload writes no PROXY header; refuse rather than corrupt the stream.
+            StreamSplicer.Abort(stream);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"{peer} asks for PROXY protocol {proxyProtocol}, which this caller does not write");
+        }
+
+        return stream;
+    }
+
+    /// <summary>
+    /// Opens a tunnel to the destination served on <paramref name="peer"/>; returns the stream for the tunnelled bytes
+    /// and the PROXY protocol header the destination expects in front of them (connet-protocol.md §2.3).
+    /// </summary>
+    /// <param name="relayEncryption">Our relay encryption settings; required on relay connections, unused on direct ones.</param>
+    /// <exception cref="ConnetProtocolException">The destination (or the relay for it) answered with an error (e.g. DestinationDialFailed) or broke the exchange.</exception>
+    /// <exception cref="QuicException">The connection is closed or failed.</exception>
+    public static async ValueTask<(Stream Stream, ProxyProtoVersion ProxyProtocol)> OpenWithAnswerAsync(PeerConnection peer, RelayEncryptionSettings? relayEncryption = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(peer);
         RelayEncryption.SourceOffer? offer = null;
@@ -40,13 +62,13 @@ internal static class PeerTunnel
                 throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"{peer} answered the connect request with neither connect nor error");
             }
 
-            if (response.Connect.ProxyProto != ProxyProtoVersion.ProxyProtoNone)
+            if (!Enum.IsDefined(response.Connect.ProxyProto))
             {
-                // The source would have to write a PROXY header first; not supported yet, so refuse rather than corrupt the stream.
-                throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"{peer} asks for PROXY protocol {response.Connect.ProxyProto}, which this source does not write");
+                throw new ConnetProtocolException(ConnetErrorCode.Unknown, $"{peer} asks for an unknown PROXY protocol version {(int)response.Connect.ProxyProto}");
             }
 
-            return offer is null ? stream : await offer.UpgradeAsync(stream, response.Connect, cancellationToken).ConfigureAwait(false);
+            Stream tunnel = offer is null ? stream : await offer.UpgradeAsync(stream, response.Connect, cancellationToken).ConfigureAwait(false);
+            return (tunnel, response.Connect.ProxyProto);
         }
         catch
         {

@@ -1,6 +1,10 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Connet.Client.Peers;
+using Connet.Client.Tunnels.Sources;
 using Connet.Core.Protocol;
 using Connet.Core.Runtime;
 using Connet.Core.Tunnels;
@@ -11,42 +15,47 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Connet.Client.Tunnels;
 
 /// <summary>
-/// A source's TCP listener (<c>tcp://host:port</c>): each accepted TCP connection gets a tunnel on the best available
-/// path: direct connections first, lowest smoothed RTT first, then relay connections the same way (connet-protocol.md
-/// §2.4). A dead connection or a destination refusal (e.g. DestinationDialFailed, or DestinationNotFound from a relay)
-/// moves on to the next path; when every path failed, the reasons are logged and the TCP connection is closed.
-/// Disposal stops listening and ends every tunnel.
+/// A source's TCP listener: <c>tcp://host:port</c>, or <c>tls://host:port</c> (a TLS server with the endpoint's
+/// certificate; with certificate authorities, callers must present a client certificate issued by one of them).
+/// Each accepted connection gets a tunnel from the <see cref="TunnelOpener"/> (which picks the destination and path
+/// per the load-balancing options); when the destination asks for it, a PROXY header with the caller's and our
+/// addresses goes first. When no tunnel could be opened the TCP connection is closed. Disposal stops listening and
+/// ends every tunnel.
 /// </summary>
 internal sealed partial class TcpSource : IAsyncDisposable
 {
-    private readonly Func<IReadOnlyCollection<PeerConnection>> _connections;
+    /// <summary>How long a TLS caller may take to finish its handshake.</summary>
+    public static readonly TimeSpan TlsHandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TunnelOpener _opener;
     private readonly ILogger _logger;
     private readonly BackgroundTasks _tasks = new();
     private readonly Socket _listener;
-    private readonly TimeSpan _openTimeout;
-    private readonly RelayEncryptionSettings? _relayEncryption;
+    private readonly X509Certificate2? _certificate;
+    private readonly X509Certificate2Collection _clientAuthorities;
 
-    private TcpSource(Socket listener, Func<IReadOnlyCollection<PeerConnection>> connections, ILogger logger, TimeSpan openTimeout, RelayEncryptionSettings? relayEncryption)
+    private TcpSource(Socket listener, TunnelOpener opener, X509Certificate2? certificate, X509Certificate2Collection clientAuthorities, ILogger logger)
     {
         _listener = listener;
-        _connections = connections;
+        _opener = opener;
+        _certificate = certificate;
+        _clientAuthorities = clientAuthorities;
         _logger = logger;
-        _openTimeout = openTimeout;
-        _relayEncryption = relayEncryption;
     }
 
     /// <summary>
-    /// How long a tunnel may take to be accepted: the destination answers only after dialing its target (bounded by
-    /// its dial timeout, 10 s by default), so a destination that never answers cannot hold TCP clients forever.
+    /// How long a tunnel may take to be accepted when no dial timeout is set: the destination answers only after
+    /// dialing its target (bounded by its dial timeout, 10 s by default), so a destination that never answers cannot
+    /// hold TCP clients forever.
     /// </summary>
-    public static readonly TimeSpan DefaultOpenTimeout = TimeSpan.FromSeconds(30);
+    public static TimeSpan DefaultOpenTimeout => TunnelOpenerOptions.DefaultAttemptTimeout;
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
 
-    /// <summary>Binds <paramref name="url"/> and starts accepting.</summary>
+    /// <summary>Binds a <c>tcp://</c> <paramref name="url"/> and starts accepting; every path is tried in order.</summary>
     /// <param name="connections">The peer and relay connections currently usable for this endpoint (read per TCP connection).</param>
     /// <param name="relayEncryption">Our relay encryption offer; required when <paramref name="connections"/> may hold relay connections.</param>
-    public static async ValueTask<TcpSource> StartAsync(
+    public static ValueTask<TcpSource> StartAsync(
         string url,
         Func<IReadOnlyCollection<PeerConnection>> connections,
         ILogger? logger = null,
@@ -54,9 +63,38 @@ internal sealed partial class TcpSource : IAsyncDisposable
         RelayEncryptionSettings? relayEncryption = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(connections);
-        TcpUrl listen = TcpUrl.Parse(url);
-        IPAddress address = (await listen.ResolveAsync(cancellationToken).ConfigureAwait(false))[0];
+        var opener = new TunnelOpener(
+            TunnelOpener.Ungrouped(connections),
+            new TunnelOpenerOptions(DialTimeout: openTimeout ?? DefaultOpenTimeout),
+            relayEncryption,
+            logger);
+        return StartAsync(SourceUrl.Parse(url), opener, logger: logger, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Binds a <c>tcp://</c> or <c>tls://</c> <paramref name="url"/> and starts accepting.</summary>
+    /// <param name="certificate">The TLS server certificate (with its private key); required for <c>tls://</c>.</param>
+    /// <param name="clientAuthorities">Non-empty: TLS callers must present a certificate issued by one of these.</param>
+    public static async ValueTask<TcpSource> StartAsync(
+        SourceUrl url,
+        TunnelOpener opener,
+        X509Certificate2? certificate = null,
+        X509Certificate2Collection? clientAuthorities = null,
+        ILogger? logger = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(opener);
+        if (url.Scheme is not (SourceScheme.Tcp or SourceScheme.Tls))
+        {
+            throw new ArgumentException($"A TCP source listens on tcp:// or tls://, not {url.Scheme}.", nameof(url));
+        }
+
+        if (url.Scheme == SourceScheme.Tls && certificate is not { HasPrivateKey: true })
+        {
+            throw new ArgumentException("A tls:// source needs a certificate with its private key.", nameof(certificate));
+        }
+
+        IPAddress address = await url.ResolveAsync(cancellationToken).ConfigureAwait(false);
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -65,7 +103,7 @@ internal sealed partial class TcpSource : IAsyncDisposable
                 listener.DualMode = true;
             }
 
-            listener.Bind(new IPEndPoint(address, listen.Port));
+            listener.Bind(new IPEndPoint(address, url.Port));
             listener.Listen(512);
         }
         catch
@@ -74,7 +112,12 @@ internal sealed partial class TcpSource : IAsyncDisposable
             throw;
         }
 
-        var source = new TcpSource(listener, connections, logger ?? NullLogger.Instance, openTimeout ?? DefaultOpenTimeout, relayEncryption);
+        var source = new TcpSource(
+            listener,
+            opener,
+            url.Scheme == SourceScheme.Tls ? certificate : null,
+            clientAuthorities ?? [],
+            logger ?? NullLogger.Instance);
         source._tasks.Run(source.AcceptAsync);
         return source;
     }
@@ -119,25 +162,42 @@ internal sealed partial class TcpSource : IAsyncDisposable
 
     private async Task TunnelAsync(Socket client, CancellationToken stopping)
     {
-        // Read before the socket can be disposed: it names the connection in every log entry.
-        string clientName = client.RemoteEndPoint?.ToString() ?? "?";
-        var tcp = new NetworkStream(client, ownsSocket: true);
-        Stream? tunnel = null;
+        // Read before the socket can be disposed: they name the connection in logs and fill a PROXY header.
+        var remote = client.RemoteEndPoint as IPEndPoint;
+        var local = client.LocalEndPoint as IPEndPoint;
+        string clientName = remote?.ToString() ?? "?";
+        Stream? caller = new NetworkStream(client, ownsSocket: true);
+        SourceTunnel? tunnel = null;
         try
         {
-            tunnel = await OpenOnBestConnectionAsync(clientName, stopping).ConfigureAwait(false);
+            if (_certificate is not null)
+            {
+                caller = await AuthenticateAsync(caller, clientName, stopping).ConfigureAwait(false);
+                if (caller is null)
+                {
+                    return;
+                }
+            }
+
+            tunnel = await _opener.OpenAsync(clientName, stopping).ConfigureAwait(false);
             if (tunnel is null)
             {
                 return;
             }
 
+            if (tunnel.ProxyProtocol != ConnetProxyProtocol.None && remote is not null && local is not null)
+            {
+                byte[] header = ProxyProtocolHeader.Create(tunnel.ProxyProtocol, remote, local);
+                await tunnel.WriteAsync(header, stopping).ConfigureAwait(false);
+            }
+
             Stream spliced = tunnel;
             tunnel = null; // The splicer owns both from here.
-            var tcpSpliced = tcp;
-            tcp = null;
-            await StreamSplicer.SpliceAsync(tcpSpliced, spliced, stopping).ConfigureAwait(false);
+            Stream callerSpliced = caller;
+            caller = null;
+            await StreamSplicer.SpliceAsync(callerSpliced, spliced, stopping).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is QuicException or IOException or SocketException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException)
+        catch (Exception exception) when (exception is QuicException or IOException or SocketException or OperationCanceledException or ConnetProtocolException or ObjectDisposedException or AuthenticationException)
         {
             if (!stopping.IsCancellationRequested)
             {
@@ -151,77 +211,55 @@ internal sealed partial class TcpSource : IAsyncDisposable
                 await tunnel.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (tcp is not null)
+            if (caller is not null)
             {
-                await tcp.DisposeAsync().ConfigureAwait(false);
+                await caller.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>The tunnel on the best path that works (direct before relay, then lowest RTT); null (after logging why) when none could be opened.</summary>
-    private async Task<Stream?> OpenOnBestConnectionAsync(string client, CancellationToken stopping)
+    /// <summary>The TLS server side of a caller; null (after logging why, the connection closed) when the handshake failed.</summary>
+    private async Task<Stream?> AuthenticateAsync(Stream tcp, string clientName, CancellationToken stopping)
     {
-        PeerConnection[] candidates =
-        [
-            .. _connections()
-                .Where(connection => connection.Direction != PeerConnectionDirection.Relay || _relayEncryption is not null)
-                .OrderBy(connection => connection.Direction == PeerConnectionDirection.Relay)
-                .ThenBy(connection => connection.SmoothedRtt),
-        ];
-        if (candidates.Length == 0)
+        bool mutual = _clientAuthorities.Count > 0;
+        var tls = new SslStream(tcp, leaveInnerStreamOpen: false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        deadline.CancelAfter(TlsHandshakeTimeout);
+        try
         {
-            Log.NoConnection(_logger, client);
+            await tls.AuthenticateAsServerAsync(
+                new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = _certificate,
+                    ClientCertificateRequired = mutual,
+                    RemoteCertificateValidationCallback = mutual ? (_, certificate, _, _) => ClientCertificates.IsTrusted(_clientAuthorities, certificate) : null,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                },
+                deadline.Token).ConfigureAwait(false);
+            return tls;
+        }
+        catch (Exception exception) when (exception is AuthenticationException or IOException or OperationCanceledException && !stopping.IsCancellationRequested)
+        {
+            Log.TlsHandshakeFailed(_logger, clientName, exception.Message);
+            await tls.DisposeAsync().ConfigureAwait(false);
             return null;
         }
-
-        foreach (PeerConnection candidate in candidates)
+        catch
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            deadline.CancelAfter(_openTimeout);
-            try
-            {
-                return await PeerTunnel.OpenAsync(candidate, _relayEncryption, deadline.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-            {
-                Log.OpenTimedOut(_logger, client, candidate.ToString(), _openTimeout.TotalSeconds);
-                return null;
-            }
-            catch (ConnetProtocolException exception)
-            {
-                // Refused on this path (the destination's target, or a relay that found no destination): another
-                // path may reach another destination instance, or the same one directly.
-                Log.DestinationRefused(_logger, client, candidate.ToString(), exception.Code, exception.Message);
-            }
-            catch (Exception exception) when (exception is QuicException or ObjectDisposedException or IOException)
-            {
-                // Closed or disposed since it was listed: the next one may still work.
-                Log.ConnectionUnusable(_logger, candidate.ToString(), exception.Message);
-            }
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
-
-        Log.NoConnection(_logger, client);
-        return null;
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Tunnel for {Client} via {Peer} refused by the destination ({Code}): {Reason}")]
-        public static partial void DestinationRefused(ILogger logger, string client, string peer, ConnetErrorCode code, string reason);
-
-        [LoggerMessage(2, LogLevel.Error, "No usable peer connection for {Client}: no direct connection works and no relay is shared with a destination")]
-        public static partial void NoConnection(ILogger logger, string client);
-
-        [LoggerMessage(3, LogLevel.Debug, "Peer connection {Peer} cannot open a tunnel: {Reason}")]
-        public static partial void ConnectionUnusable(ILogger logger, string peer, string reason);
-
         [LoggerMessage(4, LogLevel.Debug, "Tunnel for {Client} ended with an error: {Reason}")]
         public static partial void TunnelFailed(ILogger logger, string client, string reason);
 
-        [LoggerMessage(6, LogLevel.Error, "Tunnel for {Client} via {Peer} got no answer within {Seconds} s")]
-        public static partial void OpenTimedOut(ILogger logger, string client, string peer, double seconds);
-
         [LoggerMessage(5, LogLevel.Warning, "Accepting a TCP connection failed: {Reason}")]
         public static partial void AcceptFailed(ILogger logger, string reason);
+
+        [LoggerMessage(7, LogLevel.Warning, "TLS handshake with {Client} failed: {Reason}")]
+        public static partial void TlsHandshakeFailed(ILogger logger, string client, string reason);
     }
 }

@@ -11,26 +11,18 @@ internal sealed record TcpUrl(string Host, int Port)
 
     public static TcpUrl Parse(string url)
     {
-        ArgumentNullException.ThrowIfNull(url);
-        if (!url.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        TunnelUrl parsed = TunnelUrl.Parse(url);
+        if (parsed.Scheme != "tcp")
         {
             throw new FormatException($"'{url}' is not a tcp:// URL.");
         }
 
-        string hostPort = url[Scheme.Length..].TrimEnd('/');
-        int colon = hostPort.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(hostPort.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > IPEndPoint.MaxPort)
+        if (parsed.Path.Length > 0)
         {
-            throw new FormatException($"'{url}' has no valid port.");
+            throw new FormatException($"'{url}' has a path, which a tcp:// URL does not take.");
         }
 
-        string host = hostPort[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-
-        return new TcpUrl(host, port);
+        return new TcpUrl(parsed.Host, parsed.Port);
     }
 
     /// <summary>The addresses to try, in order: the literal address, or the host's DNS answers.</summary>
