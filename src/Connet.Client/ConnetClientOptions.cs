@@ -310,11 +310,6 @@ public sealed class ConnetClientOptions
             {
                 case DestinationTarget.Tcp or DestinationTarget.Tls or DestinationTarget.Http or DestinationTarget.Https:
                     targetUsesTls = url.Scheme is DestinationTarget.Tls or DestinationTarget.Https;
-                    if (url.Host.Length == 0)
-                    {
-                        errors.Add($"{setting}.Url: '{destination.Url}' has no host to connect to.");
-                    }
-
                     if (url.Path.Length > 0 && url.Scheme is DestinationTarget.Tcp or DestinationTarget.Tls)
                     {
                         errors.Add($"{setting}.Url: '{destination.Url}' has a path; only http:// and https:// targets take one.");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Connet.Client.Tunnels.Destinations;
 
 namespace Connet.Client.Tunnels;
 
@@ -25,7 +26,7 @@ internal static class TcpDestination
     /// <exception cref="TimeoutException">Connecting took longer than <paramref name="timeout"/>; the message names the target.</exception>
     public static async ValueTask<Socket> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var target = new TcpUrl(host, port);
+        var target = new TcpUrl(host.Length == 0 ? DestinationTarget.LocalHost : host, port);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (timeout > TimeSpan.Zero)
         {

@@ -47,7 +47,6 @@ public sealed class DestinationOptionsTests
     [InlineData("tls://host:99999", "has no valid port")]
     [InlineData("localhost:3000", "is not localhost://host:port")]
     [InlineData("no-scheme", "has no scheme")]
-    [InlineData("http://:3000", "has no host to connect to")]
     [InlineData("tcp://host:1/path", "has a path; only http:// and https:// targets take one")]
     [InlineData("http://host:1/a?b=c", "must not have a query or fragment")]
     [InlineData("file://remote/share", "names host 'remote'")]
@@ -57,6 +56,21 @@ public sealed class DestinationOptionsTests
 
         Assert.StartsWith("Destinations[svc].Url: ", error, StringComparison.Ordinal);
         Assert.Contains(problem, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EmptyHost_DialsThisMachine_AsTheQuickstartsTcpColonPortDoes()
+    {
+        await using var echo = new TcpEchoServer();
+        await using var kit = await ConnetClientKit.StartAsync();
+        IPEndPoint source = await DestinationKit.StartTunnelAsync(kit, new ConnetEndpointOptions { Url = $"tcp://:{echo.EndPoint.Port}", Route = ConnetRoute.Direct });
+        byte[] payload = TestKit.SeededPayload(31, 4096);
+        using var guard = new CancellationTokenSource(TestKit.Guard);
+
+        byte[] echoed = await TestKit.TcpRoundTripAsync(source, payload, guard.Token);
+
+        Assert.True(payload.AsSpan().SequenceEqual(echoed), "the echoed bytes differ");
+        Assert.Empty(Validate(new ConnetEndpointOptions { Url = "http://:3000" }));
     }
 
     [Fact]

@@ -21,6 +21,9 @@ internal static class DestinationTarget
     public const string Http = "http";
     public const string Https = "https";
 
+    /// <summary>What an empty host in a destination URL (<c>tcp://:3000</c>) dials: this machine, as Go's dialer does.</summary>
+    public const string LocalHost = "localhost";
+
     /// <summary>The schemes a destination URL may use, as named in errors.</summary>
     public static readonly IReadOnlyList<string> Schemes = [Tcp, Tls, Http, Https, TunnelUrl.FileScheme];
 
@@ -29,6 +32,11 @@ internal static class DestinationTarget
     {
         ArgumentNullException.ThrowIfNull(options);
         TunnelUrl url = TunnelUrl.Parse(options.Url);
+        if (url.Host.Length == 0 && !url.IsFile)
+        {
+            url = url with { Host = LocalHost };
+        }
+
         return url.Scheme switch
         {
             Tcp => new DialingTarget(TcpDestination.Dialer(options.Url, options.DialTimeout)),
