@@ -76,6 +76,12 @@ internal static class ClientConfig
     /// <summary>The literal <c>cas-file</c> of a destination that turns verification of its TLS target off.</summary>
     public const string InsecureSkipVerify = "insecure-skip-verify";
 
+    /// <summary>As for the relay: a handshake that makes no progress for longer is not coming.</summary>
+    public static readonly TimeSpan MaxHandshakeIdleTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>Keeps dial timers within what timers take, and far beyond any useful wait.</summary>
+    public static readonly TimeSpan MaxDialTimeout = TimeSpan.FromHours(1);
+
     /// <summary>A bound on <c>lb-retry-max</c> (attempts, or milliseconds for <c>timed</c>: one hour).</summary>
     public const int MaxLoadBalanceRetryMax = 3_600_000;
 
@@ -109,7 +115,12 @@ internal static class ClientConfig
                 break;
         }
 
-        if (client.Duration("handshake-idle-timeout") is { } handshakeIdleTimeout && handshakeIdleTimeout > TimeSpan.Zero)
+        var handshakeIdleTimeout = client.Duration("handshake-idle-timeout") ?? TimeSpan.Zero;
+        if (handshakeIdleTimeout > MaxHandshakeIdleTimeout)
+        {
+            client.Error("handshake-idle-timeout", "must be at most 5m");
+        }
+        else if (handshakeIdleTimeout > TimeSpan.Zero)
         {
             // Zero keeps the library default (5s), as Go connet treats an unset duration.
             options.HandshakeIdleTimeout = handshakeIdleTimeout;
@@ -249,6 +260,11 @@ internal static class ClientConfig
 
         // Zero (the default) waits as long as the connection attempt itself does.
         endpoint.DialTimeout = reader.Duration("dial-timeout") ?? TimeSpan.Zero;
+        if (endpoint.DialTimeout > MaxDialTimeout)
+        {
+            reader.Error("dial-timeout", "must be at most 1h");
+        }
+
         endpoint.Certificate = reader.CertificateWithKey("cert-file", "key-file");
         if (isDestination && reader.String("cas-file") == InsecureSkipVerify)
         {
