@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using Connet.Client;
@@ -50,10 +49,22 @@ internal sealed class ClientSettings
                 : throw new ConfigException([$"{file}: a stateless reset key file must hold {StatelessResetKeyLength} bytes (raw or base32hex)"]);
         }
 
+        // Written aside and moved into place, so two clients starting together (both on port 0 share the file name)
+        // never read a half-written key: the second move fails and the first client's key is read instead.
         byte[] key = RandomNumberGenerator.GetBytes(StatelessResetKeyLength);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-        File.WriteAllBytes(file, key);
-        return key;
+        string pending = $"{file}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllBytes(pending, key);
+        try
+        {
+            File.Move(pending, file, overwrite: false);
+            return key;
+        }
+        catch (IOException) when (File.Exists(file))
+        {
+            File.Delete(pending);
+            return ResolveStatelessResetKey();
+        }
     }
 }
 
