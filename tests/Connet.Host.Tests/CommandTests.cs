@@ -21,7 +21,7 @@ public sealed class CommandTests
     public async Task CheckReportsEveryErrorOfEverySectionAndExitsTwo()
     {
         using var directory = new TempDirectory();
-        string client = directory.Write("client.toml", "[client]\ntoken = \"t\"\nurll = 1\n[client.sources.web]\nurl = \"http://:8000\"\n");
+        string client = directory.Write("client.toml", "[client]\ntoken = \"t\"\nurll = 1\n[client.sources.web]\nurl = \"ftp://:8000\"\n");
         string server = directory.Write("server.toml", "[server]\ntokens = [\"a\"]\n");
 
         var (exitCode, stdout, stderr) = await HostTestKit.RunCliAsync(HostTestKit.Context(("CONNET_STATE_DIR", directory.Path)), "check", client, server);
@@ -30,7 +30,7 @@ public sealed class CommandTests
         Assert.Empty(stdout);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains($"{client}:3: [client] unknown key 'urll'", lines);
-        Assert.Contains($"{client}:5: [client.sources.web] 'url' scheme 'http' is not supported yet (only tcp://)", lines);
+        Assert.Contains($"{client}:5: [client.sources.web] 'url' 'ftp://:8000' is not a source URL (tcp://, tls://, http://, https://, ws:// or wss://).", lines);
         Assert.Contains($"{server}:1: [server] at least one [[server.ingress]] with cert-file and key-file is required", lines);
     }
 

@@ -88,6 +88,84 @@ public sealed class ProcessTests
     }
 
     [Fact]
+    public async Task HttpSourceForwardsToHttpDestinationWithThePathPrefixesRewritten()
+    {
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        using var directory = new TempDirectory();
+        directory.WriteCertificate();
+        int controlPort = HostRunner.FreeUdpPort(IPAddress.Loopback);
+        int targetPort = HostRunner.FreeTcpPort(IPAddress.Loopback);
+        int sourcePort = HostRunner.FreeTcpPort(IPAddress.Loopback);
+        int statusPort = HostRunner.FreeTcpPort(IPAddress.Loopback);
+        using var target = new HttpListener();
+        target.Prefixes.Add($"http://127.0.0.1:{targetPort}/backend/");
+        target.Start();
+        var serving = ServeOneRequestAsync(target, timeout.Token);
+
+        directory.Write("server.toml", $"""
+            [server]
+            tokens = ["client-d-token", "client-s-token"]
+            store-dir = "{directory.Path}/state"
+
+            [[server.ingress]]
+            addr = "127.0.0.1:{controlPort}"
+            cert-file = "cert.pem"
+            key-file = "key.pem"
+            """);
+        directory.Write("destination.toml", $"""
+            [client]
+            token = "client-d-token"
+            server-addr = "127.0.0.1:{controlPort}"
+            server-cas-file = "cert.pem"
+            direct-addr = "127.0.0.1:0"
+            handshake-idle-timeout = "10s"
+
+            [client.destinations.serviceA]
+            url = "http://127.0.0.1:{targetPort}/backend"
+            dial-timeout = "5s"
+            """);
+        directory.Write("source.toml", $"""
+            [client]
+            token = "client-s-token"
+            server-addr = "127.0.0.1:{controlPort}"
+            server-cas-file = "cert.pem"
+            direct-addr = "127.0.0.1:0"
+            status-addr = "127.0.0.1:{statusPort}"
+
+            [client.sources.serviceA]
+            url = "http://127.0.0.1:{sourcePort}/app"
+            lb-policy = "least-latency"
+            lb-retry = "count"
+            lb-retry-max = 2
+            """);
+        var environment = new Dictionary<string, string> { ["CONNET_CACHE_DIR"] = Path.Combine(directory.Path, "cache") };
+
+        using var server = new ConnetProcess(directory.Path, environment, "server", "--config", "server.toml");
+        using var destination = new ConnetProcess(directory.Path, environment, "--config", "destination.toml");
+        using var source = new ConnetProcess(directory.Path, environment, "--config", "source.toml");
+        try
+        {
+            await WaitForPeerConnectionAsync(statusPort, source, timeout.Token);
+
+            using var http = new HttpClient();
+            using var response = await http.GetAsync($"http://127.0.0.1:{sourcePort}/app/hello/world?x=1", timeout.Token);
+            string body = await response.Content.ReadAsStringAsync(timeout.Token);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("/backend/hello/world?x=1", body);
+            Assert.Equal("/backend/hello/world?x=1", await serving);
+
+            // No nat-pmp key: the client runs without NAT-PMP and says so; the reset key went to the cache directory.
+            Assert.Contains("NAT-PMP is not implemented yet", destination.Stderr, StringComparison.Ordinal);
+            Assert.Single(Directory.GetFiles(Path.Combine(directory.Path, "cache"), "stateless-reset-*.key"));
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or SocketException or HttpRequestException)
+        {
+            Assert.Fail($"{exception.Message}\n--- server ---\n{server.Stderr}\n--- destination ---\n{destination.Stderr}\n--- source ---\n{source.Stderr}");
+        }
+    }
+
+    [Fact]
     public async Task DemoForwardsAConnectionAndStopsByItself()
     {
         using var timeout = new CancellationTokenSource(TestTimeout);
@@ -149,6 +227,18 @@ public sealed class ProcessTests
         }
 
         Assert.Fail("the source never connected to the destination");
+    }
+
+    /// <summary>Answers the first request with the path and query it arrived with; returns them.</summary>
+    private static async Task<string> ServeOneRequestAsync(HttpListener listener, CancellationToken cancellationToken)
+    {
+        var context = await listener.GetContextAsync().WaitAsync(cancellationToken);
+        string pathAndQuery = context.Request.Url!.PathAndQuery;
+        byte[] body = System.Text.Encoding.UTF8.GetBytes(pathAndQuery);
+        context.Response.ContentLength64 = body.Length;
+        await context.Response.OutputStream.WriteAsync(body, cancellationToken);
+        context.Response.Close();
+        return pathAndQuery;
     }
 
     /// <summary>A TCP echo service standing in for the quickstart's service on port 3000.</summary>

@@ -115,7 +115,7 @@ public sealed class ServerConfigTests
     [InlineData("[[server.relay-ingress]]\nhost-ports = []", "s.toml:8: [server.relay-ingress[0]] unknown key 'host-ports'")]
     [InlineData("[[server.ingress]]\naddr = \":1\"", "s.toml:7: [server.ingress[1]] 'cert-file' and 'key-file' are required")]
     [InlineData("[[server.ingress]]\ncert-file = \"/nonexistent.pem\"", "s.toml:8: [server.ingress[1]] 'cert-file' needs 'key-file' too")]
-    [InlineData("[[server.ingress]]\ncert-file = \"/no.pem\"\nkey-file = \"/no.key\"", "s.toml:8: [server.ingress[1]] 'cert-file' cannot load '/no.pem' with key '/no.key'")]
+    [InlineData("[[server.ingress]]\ncert-file = \"/no.pem\"\nkey-file = \"/no.key\"", "s.toml:8: [server.ingress[1]] 'cert-file' cannot read '/no.pem': the file does not exist")]
     public void BadServerValuesAreReported(string lines, string expected)
     {
         using var directory = new TempDirectory();

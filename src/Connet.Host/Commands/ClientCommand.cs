@@ -20,20 +20,20 @@ internal static partial class ClientCommand
         public Option<string?> ServerName { get; } = CommonOptions.Text("--server-name", "control server name (default: the host of --server-addr)");
         public Option<string?> DirectAddress { get; } = CommonOptions.Text("--direct-addr", "UDP address for peers and control ([host]:port, default :19192)");
         public Option<string?> StatusAddress { get; } = CommonOptions.Text("--status-addr", "TCP address of the status HTTP server ([host]:port)");
-        public Option<string?> NatPmp { get; } = CommonOptions.Text("--nat-pmp", "NAT-PMP: system, dial or disabled (only disabled is supported yet)");
-        public Option<string?> HandshakeIdleTimeout { get; } = CommonOptions.Text("--handshake-idle-timeout", "QUIC handshake idle timeout (not supported yet)");
+        public Option<string?> NatPmp { get; } = CommonOptions.Text("--nat-pmp", "NAT-PMP: system, dial or disabled (only disabled is implemented; absent runs without NAT-PMP)");
+        public Option<string?> HandshakeIdleTimeout { get; } = CommonOptions.Text("--handshake-idle-timeout", "QUIC handshake idle timeout, a duration such as 30s (default 5s)");
         public Option<string[]> RelayEncryption { get; } = CommonOptions.List("--relay-encryption", "relay encryption for all endpoints: none, tls or dhxcp");
         public Option<string?> DestinationName { get; } = CommonOptions.Text("--dst-name", "name of a destination");
         public Option<string?> DestinationRoute { get; } = CommonOptions.Text("--dst-route", "destination route: any, direct or relay");
         public Option<string[]> DestinationRelayEncryption { get; } = CommonOptions.List("--dst-relay-encryption", "destination relay encryption");
-        public Option<string?> DestinationUrl { get; } = CommonOptions.Text("--dst-url", "where the destination connects to (tcp://host:port)");
-        public Option<string?> DestinationCasFile { get; } = CommonOptions.Text("--dst-cas-file", "destination TLS CAs (not supported yet)");
+        public Option<string?> DestinationUrl { get; } = CommonOptions.Text("--dst-url", "what the destination serves: tcp://, tls://, http(s)://host:port[/path], file:path");
+        public Option<string?> DestinationCasFile { get; } = CommonOptions.Text("--dst-cas-file", "PEM certificates trusted for a tls:// or https:// target, or insecure-skip-verify");
         public Option<string?> SourceName { get; } = CommonOptions.Text("--src-name", "name of a source");
         public Option<string?> SourceRoute { get; } = CommonOptions.Text("--src-route", "source route: any, direct or relay");
         public Option<string[]> SourceRelayEncryption { get; } = CommonOptions.List("--src-relay-encryption", "source relay encryption");
-        public Option<string?> SourceUrl { get; } = CommonOptions.Text("--src-url", "where the source listens (tcp://[host]:port)");
-        public Option<string?> SourceCertFile { get; } = CommonOptions.Text("--src-cert-file", "source TLS certificate (not supported yet)");
-        public Option<string?> SourceKeyFile { get; } = CommonOptions.Text("--src-key-file", "source TLS key (not supported yet)");
+        public Option<string?> SourceUrl { get; } = CommonOptions.Text("--src-url", "where the source listens: tcp://, tls://, http(s)://, ws(s):// [host]:port[/path]");
+        public Option<string?> SourceCertFile { get; } = CommonOptions.Text("--src-cert-file", "PEM server certificate of a tls://, https:// or wss:// source");
+        public Option<string?> SourceKeyFile { get; } = CommonOptions.Text("--src-key-file", "PEM private key of --src-cert-file");
 
         public IEnumerable<Option> All => [Token, TokenFile, Metadata, ServerAddress, ServerCasFile, ServerName, DirectAddress, StatusAddress,
             NatPmp, HandshakeIdleTimeout, RelayEncryption, DestinationName, DestinationRoute, DestinationRelayEncryption, DestinationUrl,
@@ -159,6 +159,7 @@ internal static partial class ClientCommand
             throw new ConfigException([$"stateless reset key file '{settings.StatelessResetKeyFile}': {exception.Message}"]);
         }
 
+        settings.Options.StatelessResetKey = resetKey;
         return await HostRunner.RunAsync(root, context.Warnings, services =>
         {
             services.AddConnetClient(options => CopyOptions(settings.Options, options));
@@ -171,9 +172,11 @@ internal static partial class ClientCommand
             }
         }, stderr, started: provider =>
         {
-            // The client library has no option for the key yet: it is resolved (and its file created) so the
-            // configuration is checked now and wiring it later changes nothing for users.
-            Log.StatelessResetKeyNotApplied(provider.GetRequiredService<ILoggerFactory>().CreateLogger("connet"), resetKey.Length);
+            if (settings.NatPmpDefaulted)
+            {
+                Log.NatPmpNotImplemented(provider.GetRequiredService<ILoggerFactory>().CreateLogger("connet"));
+            }
+
             return Task.CompletedTask;
         }, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
@@ -185,6 +188,8 @@ internal static partial class ClientCommand
         to.ServerName = from.ServerName;
         to.ServerCertificateAuthorities = from.ServerCertificateAuthorities;
         to.DirectAddress = from.DirectAddress;
+        to.HandshakeIdleTimeout = from.HandshakeIdleTimeout;
+        to.StatelessResetKey = from.StatelessResetKey;
         to.Metadata = from.Metadata;
         to.RelayEncryptions = from.RelayEncryptions;
         to.Destinations = from.Destinations;
@@ -193,7 +198,7 @@ internal static partial class ClientCommand
 
     private static partial class Log
     {
-        [LoggerMessage(10, LogLevel.Debug, "Stateless reset key ({Length} bytes) resolved; the client library does not take one yet", EventName = "StatelessResetKeyNotApplied")]
-        public static partial void StatelessResetKeyNotApplied(ILogger logger, int length);
+        [LoggerMessage(10, LogLevel.Information, "NAT-PMP is not implemented yet: running without it (Go connet's default is nat-pmp = \"system\"; set nat-pmp = \"disabled\" to say so)", EventName = "NatPmpNotImplemented")]
+        public static partial void NatPmpNotImplemented(ILogger logger);
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using Connet.Client;
@@ -14,6 +13,9 @@ internal sealed class ClientSettings
 
     /// <summary>Where the status HTTP server listens; null: no status server.</summary>
     public IPEndPoint? StatusAddress { get; set; }
+
+    /// <summary>No <c>nat-pmp</c> key: Go connet would use <c>system</c>, which is not implemented yet, so it runs without.</summary>
+    public bool NatPmpDefaulted { get; set; }
 
     /// <summary>The literal <c>direct-stateless-reset-key</c>, decoded.</summary>
     public byte[]? StatelessResetKey { get; set; }
@@ -47,10 +49,22 @@ internal sealed class ClientSettings
                 : throw new ConfigException([$"{file}: a stateless reset key file must hold {StatelessResetKeyLength} bytes (raw or base32hex)"]);
         }
 
+        // Written aside and moved into place, so two clients starting together (both on port 0 share the file name)
+        // never read a half-written key: the second move fails and the first client's key is read instead.
         byte[] key = RandomNumberGenerator.GetBytes(StatelessResetKeyLength);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-        File.WriteAllBytes(file, key);
-        return key;
+        string pending = $"{file}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllBytes(pending, key);
+        try
+        {
+            File.Move(pending, file, overwrite: false);
+            return key;
+        }
+        catch (IOException) when (File.Exists(file))
+        {
+            File.Delete(pending);
+            return ResolveStatelessResetKey();
+        }
     }
 }
 
@@ -60,6 +74,27 @@ internal static class ClientConfig
     public static readonly string[] Routes = ["any", "direct", "relay"];
 
     public static readonly string[] RelayEncryptions = ["none", "tls", "dhxcp"];
+
+    public static readonly string[] NatPmpModes = ["system", "dial", "disabled"];
+
+    public static readonly string[] ProxyProtocolVersions = ["", "v1", "v2"];
+
+    /// <summary>Go connet's names; "none" is accepted too, as an explicit spelling of the default.</summary>
+    public static readonly string[] LoadBalancePolicies = ["", "none", "least-latency", "least-conns", "round-robin", "random"];
+
+    public static readonly string[] LoadBalanceRetries = ["", "never", "count", "timed", "all"];
+
+    /// <summary>The literal <c>cas-file</c> of a destination that turns verification of its TLS target off.</summary>
+    public const string InsecureSkipVerify = "insecure-skip-verify";
+
+    /// <summary>As for the relay: a handshake that makes no progress for longer is not coming.</summary>
+    public static readonly TimeSpan MaxHandshakeIdleTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>Keeps dial timers within what timers take, and far beyond any useful wait.</summary>
+    public static readonly TimeSpan MaxDialTimeout = TimeSpan.FromHours(1);
+
+    /// <summary>A bound on <c>lb-retry-max</c> (attempts, or milliseconds for <c>timed</c>: one hour).</summary>
+    public const int MaxLoadBalanceRetryMax = 3_600_000;
 
     public static ClientSettings Read(SectionReader client, ConfigContext context)
     {
@@ -79,27 +114,39 @@ internal static class ClientConfig
         ReadStatelessResetKey(client, settings, context);
         settings.StatusAddress = client.ListenAddress("status-addr");
 
-        // connet's default is "system"; the library has no NAT-PMP yet, so only an explicit "disabled" is accepted.
-        if (client.Choice("nat-pmp", "system", "dial", "disabled") is "system" or "dial")
+        // connet's default is "system"; the library has no NAT-PMP yet (issue 5), so an absent key runs without it (logged
+        // at start) and only an explicit "disabled" is accepted: asking for it must not silently do nothing.
+        switch (client.Choice("nat-pmp", NatPmpModes))
         {
-            client.Error("nat-pmp", "is not supported yet (only \"disabled\")");
+            case "system" or "dial":
+                client.Error("nat-pmp", "is not supported yet (only \"disabled\")");
+                break;
+            case null when !client.Has("nat-pmp"):
+                settings.NatPmpDefaulted = true;
+                break;
         }
 
-        if (client.Has("handshake-idle-timeout") && client.Duration("handshake-idle-timeout") is not null)
+        var handshakeIdleTimeout = client.Duration("handshake-idle-timeout") ?? TimeSpan.Zero;
+        if (handshakeIdleTimeout > MaxHandshakeIdleTimeout)
         {
-            client.Error("handshake-idle-timeout", "is not supported yet");
+            client.Error("handshake-idle-timeout", "must be at most 5m");
+        }
+        else if (handshakeIdleTimeout > TimeSpan.Zero)
+        {
+            // Zero keeps the library default (5s), as Go connet treats an unset duration.
+            options.HandshakeIdleTimeout = handshakeIdleTimeout;
         }
 
         options.RelayEncryptions = ReadEncryptions(client, "relay-encryptions") ?? options.RelayEncryptions;
 
         foreach (var (name, reader) in client.NamedTables("destinations"))
         {
-            options.Destinations[name] = ReadEndpoint(reader, isDestination: true);
+            options.Destinations[name] = ReadEndpoint(reader, name, isDestination: true);
         }
 
         foreach (var (name, reader) in client.NamedTables("sources"))
         {
-            options.Sources[name] = ReadEndpoint(reader, isDestination: false);
+            options.Sources[name] = ReadEndpoint(reader, name, isDestination: false);
         }
 
         client.Complete();
@@ -111,7 +158,9 @@ internal static class ClientConfig
 
         if (!client.HasErrors)
         {
-            foreach (var error in options.Validate().Where(error => !error.StartsWith("Token", StringComparison.Ordinal)))
+            // Endpoint errors were reported at their keys by ReadEndpoint; the rest belong to [client] as a whole.
+            foreach (var error in options.Validate().Where(error => !error.StartsWith("Token", StringComparison.Ordinal)
+                && !error.StartsWith("Destinations[", StringComparison.Ordinal) && !error.StartsWith("Sources[", StringComparison.Ordinal)))
             {
                 client.SectionError(error);
             }
@@ -200,7 +249,7 @@ internal static class ClientConfig
         return encryptions;
     }
 
-    private static ConnetEndpointOptions ReadEndpoint(SectionReader reader, bool isDestination)
+    private static ConnetEndpointOptions ReadEndpoint(SectionReader reader, string name, bool isDestination)
     {
         var endpoint = new ConnetEndpointOptions();
         endpoint.Route = reader.Choice("route", Routes) switch
@@ -217,71 +266,109 @@ internal static class ClientConfig
         }
         else
         {
-            ValidateUrl(reader, url, isDestination);
             endpoint.Url = url;
         }
 
-        if (reader.Has("dial-timeout") && reader.Duration("dial-timeout") is { } dialTimeout && dialTimeout != TimeSpan.Zero)
+        // Zero (the default) waits as long as the connection attempt itself does.
+        endpoint.DialTimeout = reader.Duration("dial-timeout") ?? TimeSpan.Zero;
+        if (endpoint.DialTimeout > MaxDialTimeout)
         {
-            reader.Error("dial-timeout", "is not supported yet");
+            reader.Error("dial-timeout", "must be at most 1h");
         }
 
-        // Certificates belong to tls/http(s)/ws(s) URLs, none of which is supported yet.
-        reader.NotSupported("cert-file");
-        reader.NotSupported("key-file");
-        reader.NotSupported("cas-file");
+        endpoint.Certificate = reader.CertificateWithKey("cert-file", "key-file");
+        if (isDestination && reader.String("cas-file") == InsecureSkipVerify)
+        {
+            endpoint.InsecureSkipVerify = true;
+        }
+        else if (reader.CertificateBundle("cas-file") is { } authorities)
+        {
+            endpoint.CertificateAuthorities = authorities;
+        }
+
         if (isDestination)
         {
-            if (reader.Choice("proxy-proto-version", string.Empty, "v1", "v2") is "v1" or "v2")
+            endpoint.ProxyProtocol = reader.Choice("proxy-proto-version", ProxyProtocolVersions) switch
             {
-                reader.Error("proxy-proto-version", "is not supported yet");
-            }
+                "v1" => ConnetProxyProtocol.V1,
+                "v2" => ConnetProxyProtocol.V2,
+                _ => ConnetProxyProtocol.None,
+            };
         }
         else
         {
-            if (reader.Choice("lb-policy", string.Empty, "none", "least-latency", "least-conns", "round-robin", "random") is { Length: > 0 } and not "none")
+            endpoint.LoadBalancePolicy = reader.Choice("lb-policy", LoadBalancePolicies) switch
             {
-                reader.Error("lb-policy", "is not supported yet");
-            }
-
-            if (reader.Choice("lb-retry", string.Empty, "never", "count", "timed", "all") is { Length: > 0 })
+                "least-latency" => ConnetLoadBalancePolicy.LeastLatency,
+                "least-conns" => ConnetLoadBalancePolicy.LeastConnections,
+                "round-robin" => ConnetLoadBalancePolicy.RoundRobin,
+                "random" => ConnetLoadBalancePolicy.Random,
+                _ => ConnetLoadBalancePolicy.None,
+            };
+            endpoint.LoadBalanceRetry = reader.Choice("lb-retry", LoadBalanceRetries) switch
             {
-                reader.Error("lb-retry", "is not supported yet");
-            }
-
-            reader.NotSupported("lb-retry-max");
+                "count" => ConnetLoadBalanceRetry.Count,
+                "timed" => ConnetLoadBalanceRetry.Timed,
+                "all" => ConnetLoadBalanceRetry.All,
+                _ => ConnetLoadBalanceRetry.Never,
+            };
+            endpoint.LoadBalanceRetryMax = (int)(reader.Integer("lb-retry-max", 0, MaxLoadBalanceRetryMax) ?? 0);
         }
 
         reader.Complete();
+        if (!reader.HasErrors)
+        {
+            ReportLibraryErrors(reader, name, endpoint, isDestination);
+        }
+
         return endpoint;
     }
 
-    private static void ValidateUrl(SectionReader reader, string url, bool isDestination)
+    /// <summary>
+    /// The library's own checks of one endpoint (URL shapes and schemes, which options fit which scheme), reported at the
+    /// key they concern, so there is one set of rules and the user still gets file, line and key.
+    /// </summary>
+    private static void ReportLibraryErrors(SectionReader reader, string name, ConnetEndpointOptions endpoint, bool isDestination)
     {
-        int schemeEnd = url.IndexOf(':', StringComparison.Ordinal);
-        string scheme = schemeEnd > 0 ? url[..schemeEnd].ToLowerInvariant() : string.Empty;
-        string[] known = isDestination ? ["tcp", "tls", "http", "https", "file"] : ["tcp", "tls", "http", "https", "ws", "wss"];
-        if (scheme != "tcp")
+        var probe = new ConnetClientOptions { Token = "probe" };
+        (isDestination ? probe.Destinations : probe.Sources)[name] = endpoint;
+        string prefix = $"{(isDestination ? "Destinations" : "Sources")}[{name}]";
+        foreach (var error in probe.Validate().Where(error => error.StartsWith(prefix, StringComparison.Ordinal)))
         {
-            reader.Error("url", known.Contains(scheme)
-                ? $"scheme '{scheme}' is not supported yet (only tcp://)"
-                : $"'{url}' is not a {string.Join("/", known)} URL");
-            return;
-        }
+            string rest = error[prefix.Length..];
+            string? key = KeyOf(rest, isDestination);
 
-        string hostPort = url[(schemeEnd + 1)..];
-        if (!hostPort.StartsWith("//", StringComparison.Ordinal))
-        {
-            reader.Error("url", $"'{url}' is not tcp://host:port");
-            return;
-        }
-
-        hostPort = hostPort[2..].TrimEnd('/');
-        int colon = hostPort.LastIndexOf(':');
-        bool validPort = colon >= 0 && int.TryParse(hostPort.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= IPEndPoint.MaxPort;
-        if (!validPort || hostPort.Contains('/', StringComparison.Ordinal))
-        {
-            reader.Error("url", isDestination ? $"'{url}' is not tcp://host:port" : $"'{url}' is not tcp://[host]:port");
+            // ".Url: 'x' has no valid port." reads as "'url' 'x' has no valid port."; other shapes keep the option's name.
+            int colon = rest.IndexOf(": ", StringComparison.Ordinal);
+            bool aboutValue = rest.StartsWith('.') && colon > 0 && !rest[..colon].Contains(' ', StringComparison.Ordinal);
+            string message = aboutValue ? rest[(colon + 2)..] : rest.TrimStart('.', ':', ' ');
+            if (key is not null && reader.Has(key))
+            {
+                reader.Error(key, aboutValue ? message : $"is refused: {message}");
+            }
+            else if (key is not null)
+            {
+                // The URL asks for an option that is missing (a TLS source without its certificate).
+                reader.Error("url", $"needs {(key == "cert-file" ? "'cert-file' and 'key-file'" : $"'{key}'")}: {message}");
+            }
+            else
+            {
+                reader.SectionError(message);
+            }
         }
     }
+
+    /// <summary>The configuration key a library error about <c>.Property...</c> concerns; null for the endpoint as a whole.</summary>
+    private static string? KeyOf(string error, bool isDestination) => error switch
+    {
+        _ when error.StartsWith(".Url", StringComparison.Ordinal) => "url",
+        _ when error.StartsWith(".DialTimeout", StringComparison.Ordinal) => "dial-timeout",
+        _ when error.StartsWith(".ProxyProtocol", StringComparison.Ordinal) => isDestination ? "proxy-proto-version" : null,
+        _ when error.StartsWith(".InsecureSkipVerify", StringComparison.Ordinal) => "cas-file",
+        _ when error.StartsWith(".CertificateAuthorities", StringComparison.Ordinal) => "cas-file",
+        _ when error.StartsWith(".Certificate", StringComparison.Ordinal) => "cert-file",
+        _ when error.StartsWith(".LoadBalanceRetryMax", StringComparison.Ordinal) => "lb-retry-max",
+        _ when error.StartsWith(": Certificate", StringComparison.Ordinal) => "cert-file",
+        _ => null,
+    };
 }

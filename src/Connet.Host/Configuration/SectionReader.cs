@@ -127,20 +127,30 @@ internal sealed class SectionReader(ConfigTable table, string section, ConfigErr
         string? text = String(key);
         if (text is not null && !allowed.Contains(text, StringComparer.Ordinal))
         {
-            Error(key, $"'{text}' is not one of {string.Join(", ", allowed)}");
+            Error(key, $"'{text}' is not one of {string.Join(", ", allowed.Select(choice => choice.Length == 0 ? "\"\"" : choice))}");
             return null;
         }
 
         return text;
     }
 
-    /// <summary>A key the library cannot honour yet: any value is an error rather than silently ignored.</summary>
-    public void NotSupported(string key)
+    /// <summary>A TOML integer within [<paramref name="minimum"/>, <paramref name="maximum"/>].</summary>
+    public long? Integer(string key, long minimum, long maximum)
     {
-        if (Has(key))
+        var value = Get(key, ConfigValueKind.Integer);
+        if (value is null)
         {
-            Error(key, "is not supported yet");
+            return null;
         }
+
+        long number = (long)value.Scalar!;
+        if (number < minimum || number > maximum)
+        {
+            Error(key, $"{number} is not between {minimum} and {maximum}");
+            return null;
+        }
+
+        return number;
     }
 
     /// <summary>A sub-table, or null when absent or of another type.</summary>
@@ -264,7 +274,7 @@ internal sealed class SectionReader(ConfigTable table, string section, ConfigErr
         }
     }
 
-    /// <summary>A PEM certificate with its PEM private key.</summary>
+    /// <summary>A PEM certificate with its PEM private key; each unreadable file is named with its key.</summary>
     public X509Certificate2? CertificateWithKey(string certKey, string keyKey)
     {
         string? certFile = String(certKey);
@@ -280,16 +290,23 @@ internal sealed class SectionReader(ConfigTable table, string section, ConfigErr
             return null;
         }
 
+        string? certPem = PemFile(certKey, certFile);
+        string? keyPem = PemFile(keyKey, keyFile);
+        if (certPem is null || keyPem is null)
+        {
+            return null;
+        }
+
         try
         {
-            using var loaded = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+            using var loaded = X509Certificate2.CreateFromPem(certPem, keyPem);
 
             // Round-trip through PKCS#12 so the key is usable by TLS on every platform.
             return X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), null);
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        catch (Exception exception) when (exception is CryptographicException or ArgumentException)
         {
-            Error(certKey, $"cannot load '{certFile}' with key '{keyFile}': {exception.Message}");
+            Error(certKey, $"cannot load '{certFile}' with '{keyKey}' '{keyFile}': {exception.Message}");
             return null;
         }
     }
@@ -303,10 +320,15 @@ internal sealed class SectionReader(ConfigTable table, string section, ConfigErr
             return null;
         }
 
+        if (PemFile(key, file) is not { } pem)
+        {
+            return null;
+        }
+
         try
         {
             var collection = new X509Certificate2Collection();
-            collection.ImportFromPemFile(file);
+            collection.ImportFromPem(pem);
             if (collection.Count == 0)
             {
                 Error(key, $"'{file}' holds no PEM certificate");
@@ -315,9 +337,36 @@ internal sealed class SectionReader(ConfigTable table, string section, ConfigErr
 
             return collection;
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or CryptographicException)
+        catch (CryptographicException exception)
         {
             Error(key, $"cannot load '{file}': {exception.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The text of a PEM file, bounded in size, or null with an error naming the key and path.</summary>
+    private string? PemFile(string key, string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                Error(key, $"cannot read '{path}': the file does not exist");
+                return null;
+            }
+
+            if (info.Length > ConfigTree.MaxFileBytes)
+            {
+                Error(key, $"file '{path}' is larger than {ConfigTree.MaxFileBytes} bytes");
+                return null;
+            }
+
+            return File.ReadAllText(path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            Error(key, $"cannot read '{path}': {exception.Message}");
             return null;
         }
     }
