@@ -87,6 +87,55 @@ public sealed class ProcessTests
         }
     }
 
+    /// <summary>
+    /// The files of examples/quickstart (the README's quickstart) as they are, on their default ports (19190 control,
+    /// 19191 relay, 3000 service, 8000 source). Only what one machine forces is given as flags, which override the
+    /// files: the source's direct port (both clients would take 19192) and a status address to wait on.
+    /// </summary>
+    [Fact]
+    public async Task QuickstartFilesUnchanged_RunAsThreeProcessesAndForwardPort8000To3000()
+    {
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        using var directory = new TempDirectory();
+        directory.WriteCertificate();
+        string examples = Path.Combine(RepositoryRoot(), "examples", "quickstart");
+        foreach (string name in new[] { "server.toml", "destination.toml", "source.toml" })
+        {
+            File.Copy(Path.Combine(examples, name), Path.Combine(directory.Path, name));
+        }
+
+        using var service = new EchoServer(3000);
+        int statusPort = HostRunner.FreeTcpPort(IPAddress.Loopback);
+        var environment = new Dictionary<string, string>
+        {
+            ["CONNET_CACHE_DIR"] = Path.Combine(directory.Path, "cache"),
+            ["CONNET_STATE_DIR"] = Path.Combine(directory.Path, "state"),
+        };
+
+        using var server = new ConnetProcess(directory.Path, environment, "server", "--config", "server.toml");
+        using var destination = new ConnetProcess(directory.Path, environment, "--config", "destination.toml");
+        using var source = new ConnetProcess(directory.Path, environment, "--config", "source.toml", "--direct-addr", ":19193", "--status-addr", $"127.0.0.1:{statusPort}");
+        try
+        {
+            await WaitForPeerConnectionAsync(statusPort, source, timeout.Token);
+
+            byte[] payload = RandomNumberGenerator.GetBytes(64 * 1024);
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, 8000, timeout.Token);
+            var stream = client.GetStream();
+            var writing = stream.WriteAsync(payload, timeout.Token).AsTask();
+            byte[] received = new byte[payload.Length];
+            await stream.ReadExactlyAsync(received, timeout.Token);
+            await writing;
+
+            Assert.Equal(payload, received);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or SocketException)
+        {
+            Assert.Fail($"{exception.Message}\n--- server ---\n{server.Stderr}\n--- destination ---\n{destination.Stderr}\n--- source ---\n{source.Stderr}");
+        }
+    }
+
     [Fact]
     public async Task HttpSourceForwardsToHttpDestinationWithThePathPrefixesRewritten()
     {
@@ -198,6 +247,19 @@ public sealed class ProcessTests
     }
 
     /// <summary>Polls the source's status server until its endpoint has a live connection to a destination peer.</summary>
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Connet.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Connet.sln above {AppContext.BaseDirectory}.");
+    }
+
     private static async Task WaitForPeerConnectionAsync(int statusPort, ConnetProcess source, CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
@@ -244,11 +306,12 @@ public sealed class ProcessTests
     /// <summary>A TCP echo service standing in for the quickstart's service on port 3000.</summary>
     private sealed class EchoServer : IDisposable
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly TcpListener _listener;
         private readonly CancellationTokenSource _stopping = new();
 
-        public EchoServer()
+        public EchoServer(int port = 0)
         {
+            _listener = new TcpListener(IPAddress.Loopback, port);
             _listener.Start();
             _ = AcceptAsync();
         }
