@@ -102,6 +102,7 @@ internal sealed partial class ConnectionDriver
             Task wait;
             lock (Lock)
             {
+                CatchUpWithDeferredEvents();
                 ThrowIfWriteUnavailable(stream);
                 if (data.IsEmpty)
                 {
@@ -141,6 +142,7 @@ internal sealed partial class ConnectionDriver
     {
         lock (Lock)
         {
+            CatchUpWithDeferredEvents();
             if (_connection is null || _failure is not null || stream.Released || !stream.CanWrite
                 || stream.WriteFinished || stream.WriteAborted || stream.PeerStopCode is not null)
             {

@@ -148,6 +148,24 @@ internal sealed partial class ConnectionDriver
         }
     }
 
+    /// <summary>
+    /// Applies the events of datagrams fed by <see cref="HandleDatagramDeferringDrive"/> whose drive has not run yet;
+    /// the caller holds <see cref="Lock"/>. Without it a write could reach the core after the core reset the stream
+    /// for a peer's STOP_SENDING but before the stream object heard of it.
+    /// </summary>
+    private void CatchUpWithDeferredEvents()
+    {
+        if (!_deferredDrive || _connection is not { } connection)
+        {
+            return;
+        }
+
+        while (connection.PollEvent(out ConnectionEvent connectionEvent))
+        {
+            HandleEvent(connection, connectionEvent);
+        }
+    }
+
     /// <summary>Drains the outputs of the datagrams fed by <see cref="HandleDatagramDeferringDrive"/>.</summary>
     public void DriveDeferred()
     {
