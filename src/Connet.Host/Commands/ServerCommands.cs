@@ -172,7 +172,9 @@ internal static class ServerCommands
     {
         string token = GoFormats.EncodeBase32Hex(RandomNumberGenerator.GetBytes(32));
         settings.Control.RelayIngresses = [new ControlRelayIngress { Address = new IPEndPoint(IPAddress.Loopback, relayControlPort), Certificate = certificate }];
-        settings.Control.RelayTokens = [new ControlRelayToken { Token = token, AllowCidrs = ["127.0.0.1/32"] }];
+        // No CIDR limit: the relay dials from its ingress socket, whose address need not be loopback, and the ingress
+        // itself listens on loopback only, for a token that never leaves this process.
+        settings.Control.RelayTokens = [new ControlRelayToken { Token = token }];
         settings.Relay.Token = token;
         settings.Relay.ControlAddress = $"127.0.0.1:{relayControlPort}";
         settings.Relay.ControlServerName = "localhost";
