@@ -120,6 +120,8 @@ up() {
     for node in "${nodes[@]}"; do
         ip netns list | grep -qx "$(ns "$node")\( (id: [0-9]*)\)\?" && die "$(ns "$node") exists; run down first"
     done
+    # A lab that fails half-built is removed again.
+    trap 'down' EXIT
     for node in "${nodes[@]}"; do
         ip netns add "$(ns "$node")"
         in_ns "$node" ip link set lo up
@@ -149,12 +151,14 @@ up() {
         in_ns "router-$site" sysctl -qw net.ipv4.ip_forward=1
         if [ -n "$netem" ]; then
             # shellcheck disable=SC2086 # the specification is words for tc
-            in_ns "router-$site" tc qdisc add dev wan0 root netem $netem
+            in_ns "router-$site" tc qdisc add dev wan0 root netem $netem ||
+                die "tc netem '$netem' failed (is the kernel's sch_netem module available?)"
         fi
     done
 
     configure_router router-a "$nat_a" 10.1.0.2
     configure_router router-b "$nat_b" 10.2.0.2
+    trap - EXIT
 }
 
 down() {
