@@ -164,6 +164,8 @@ up() {
 down() {
     local node
     for node in "${nodes[@]}"; do
+        # Processes left in the lab (a killed test's connet) would keep its namespace alive after the name is gone.
+        [ -e "/run/netns/$(ns "$node")" ] && ip netns pids "$(ns "$node")" | xargs -r kill -KILL 2>/dev/null || true
         ip netns delete "$(ns "$node")" 2>/dev/null || true
         rm -f "/run/netns/.$(ns "$node").kind"
     done
