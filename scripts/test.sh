@@ -28,6 +28,11 @@ as_root() {
 declare -A debian_packages=(
     [node]=nodejs
     [npm]=npm
+    # The NAT lab (tools/natlab.sh, tests/Connet.NatLab.Tests): namespaces, NAT rules, mapping flushes, netem.
+    [ip]=iproute2
+    [tc]=iproute2
+    [nft]=nftables
+    [conntrack]=conntrack
 )
 
 install_missing_debian_packages() {
