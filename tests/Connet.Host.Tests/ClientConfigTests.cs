@@ -99,7 +99,7 @@ public sealed class ClientConfigTests
     [InlineData("direct-addr = \"example.com:1\"", "client.toml:2: [client] 'direct-addr' 'example.com:1': a listen address needs an IP address or localhost, not 'example.com'")]
     [InlineData("direct-addr = \"::1:5\"", "client.toml:2: [client] 'direct-addr' '::1:5' is not [host]:port (an IPv6 address goes in brackets)")]
     [InlineData("status-addr = \"127.0.0.1\"", "client.toml:2: [client] 'status-addr' '127.0.0.1' is not [host]:port")]
-    [InlineData("direct-stateless-reset-key = \"abc\"", "client.toml:2: [client] 'direct-stateless-reset-key' must be 32 bytes in base32hex (as `connet gen-key` prints)")]
+    [InlineData("direct-stateless-reset-key = \"abc\"", "client.toml:2: [client] 'direct-stateless-reset-key' must be 32 bytes in base32hex (the seed `connet gen-key` prints)")]
     [InlineData("nat-pmp = \"system\"", "client.toml:2: [client] 'nat-pmp' is not supported yet (only \"disabled\")")]
     [InlineData("nat-pmp = \"upnp\"", "client.toml:2: [client] 'nat-pmp' 'upnp' is not one of system, dial, disabled")]
     [InlineData("nat-pmp = \"dial\"", "client.toml:2: [client] 'nat-pmp' is not supported yet (only \"disabled\")")]

@@ -52,17 +52,21 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public async Task GenKeyPrintsThirtyTwoRandomBytesInLowercaseBase32Hex()
+    public async Task GenKeyPrintsAnEd25519SeedAndItsPublicKeyInLowercaseBase32Hex()
     {
         var first = await HostTestKit.RunCliAsync(HostTestKit.Context(), "gen-key");
         var second = await HostTestKit.RunCliAsync(HostTestKit.Context(), "gen-key");
 
         Assert.Equal(0, first.ExitCode);
-        string key = first.Stdout.Trim();
-        Assert.Equal(52, key.Length);
+        string[] lines = first.Stdout.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        string key = Assert.Single(lines, line => line.StartsWith("seed: ", StringComparison.Ordinal))["seed: ".Length..].Trim();
+        string publicKey = Assert.Single(lines, line => line.StartsWith("public: ", StringComparison.Ordinal))["public: ".Length..].Trim();
         Assert.Matches("^[0-9a-v]{52}$", key);
         Assert.Equal(32, GoFormats.DecodeBase32Hex(key)!.Length);
-        Assert.NotEqual(key, second.Stdout.Trim());
+        byte[] derived = new Org.BouncyCastle.Crypto.Parameters.Ed25519PrivateKeyParameters(GoFormats.DecodeBase32Hex(key)).GeneratePublicKey().GetEncoded();
+        Assert.Equal(derived, GoFormats.DecodeBase32Hex(publicKey));
+        Assert.NotEqual(first.Stdout, second.Stdout);
 
         // The key is accepted where it is meant to go.
         var (settings, errors) = HostTestKit.ReadSection<ClientSettings>(

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Reflection;
 using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Parameters;
 using Connet.Host.Configuration;
 using Connet.Host.Hosting;
 
@@ -107,10 +108,13 @@ internal static class ConnetCli
 
     private static Command GenKey(TextWriter stdout)
     {
-        var command = new Command("gen-key", "Print a new 32-byte key in lowercase base32hex (for direct-stateless-reset-key)");
+        var command = new Command("gen-key", "Print a new ed25519 seed and its public key in lowercase base32hex, as Go connet does (the 32-byte seed also serves as a direct-stateless-reset-key)");
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await stdout.WriteLineAsync(GoFormats.EncodeBase32Hex(RandomNumberGenerator.GetBytes(ClientSettings.StatelessResetKeyLength))).ConfigureAwait(false);
+            byte[] seed = RandomNumberGenerator.GetBytes(Ed25519PrivateKeyParameters.KeySize);
+            byte[] publicKey = new Ed25519PrivateKeyParameters(seed).GeneratePublicKey().GetEncoded();
+            await stdout.WriteLineAsync($"seed: {GoFormats.EncodeBase32Hex(seed)}").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"public: {GoFormats.EncodeBase32Hex(publicKey)}").ConfigureAwait(false);
             return HostRunner.ExitOk;
         });
         return command;

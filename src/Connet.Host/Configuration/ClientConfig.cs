@@ -191,7 +191,7 @@ internal static class ClientConfig
             byte[]? key = GoFormats.DecodeBase32Hex(literal);
             if (key?.Length != ClientSettings.StatelessResetKeyLength)
             {
-                client.Error("direct-stateless-reset-key", $"must be {ClientSettings.StatelessResetKeyLength} bytes in base32hex (as `connet gen-key` prints)");
+                client.Error("direct-stateless-reset-key", $"must be {ClientSettings.StatelessResetKeyLength} bytes in base32hex (the seed `connet gen-key` prints)");
             }
             else
             {
