@@ -358,7 +358,6 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
             current[remote.Id] = remote;
         }
 
-        var toClose = new List<PeerConnection>();
         lock (_lock)
         {
             foreach (var (id, state) in _remotes.ToList())
@@ -370,10 +369,12 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
                 }
                 else
                 {
+                    // No new dials or accepts for it, but live connections stay: a peer that really went away closes
+                    // them (or they idle out), while one that only vanished from a restarted control server's list,
+                    // or changed its addresses, keeps its open tunnels and is owned again once re-announced.
                     _remotes.Remove(id);
                     state.Dispose();
                     _directServer.ForgetClient(Certificates, state.Client);
-                    toClose.AddRange(_live.Keys.Where(state.Owns));
                     Log.PeerGone(_logger, Name, id);
                 }
             }
@@ -406,11 +407,6 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
                     _tasks.Run(stopping => DialLoopAsync(state, stopping));
                 }
             }
-        }
-
-        foreach (var connection in toClose)
-        {
-            _tasks.Run(_ => connection.DisposeAsync().AsTask());
         }
     }
 

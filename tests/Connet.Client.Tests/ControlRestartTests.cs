@@ -38,6 +38,32 @@ public sealed class ControlRestartTests : IDisposable
         Assert.Empty(await TestKit.ReadToEndAsync(tunnel, guard.Token));
     }
 
+    [Fact]
+    public async Task ControlRestartsWithoutAStore_OpenTunnelStillKeepsFlowing()
+    {
+        await using var echo = new TcpEchoServer();
+        await using var kit = await ConnetClientKit.StartAsync();
+        var destination = await kit.StartDestinationAsync(echo.Url);
+        var source = await kit.StartSourceAsync();
+        await ConnetClientKit.WaitForPeerConnectionAsync(source);
+
+        using var guard = new CancellationTokenSource(TestKit.Guard);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(ConnetClientKit.SourceAddress(source), guard.Token);
+        await using var tunnel = new NetworkStream(socket, ownsSocket: false);
+        await EchoAsync(tunnel, TestKit.SeededPayload(13, 64 * 1024), guard.Token);
+
+        // A fresh control server knows nobody: each client briefly sees its peer vanish from the announcements.
+        await kit.RestartControlAsync();
+        await ConnetClientKit.WaitForAsync(source, status => status.State == ConnetClientState.Connected && kit.Control.GetStatus().Clients.Count == 2, "both clients on the fresh control server");
+        await ConnetClientKit.WaitForAsync(destination, status => status.State == ConnetClientState.Connected, "the destination to reconnect");
+        await ConnetClientKit.WaitForPeerConnectionAsync(source);
+
+        await EchoAsync(tunnel, TestKit.SeededPayload(14, 64 * 1024), guard.Token);
+        socket.Shutdown(SocketShutdown.Send);
+        Assert.Empty(await TestKit.ReadToEndAsync(tunnel, guard.Token));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_storeDirectory))
