@@ -33,6 +33,8 @@ declare -A debian_packages=(
     [tc]=iproute2
     [nft]=nftables
     [conntrack]=conntrack
+    # NAT-PMP gateway for the lab's router namespaces (tests/Connet.NatLab.Tests/NatPmpLabTests.cs).
+    [miniupnpd]=miniupnpd-nftables
 )
 
 install_missing_debian_packages() {

@@ -6,6 +6,8 @@
 #   tools/natlab.sh status [--prefix P]
 #   tools/natlab.sh exec   [--prefix P] NODE COMMAND...                  # NODE: internet, router-a, host-b, ...
 #   tools/natlab.sh down   [--prefix P]
+#   tools/natlab.sh natpmp      [--prefix P] SITE                       # miniupnpd (NAT-PMP only) on router-SITE
+#   tools/natlab.sh natpmp-stop [--prefix P] SITE                       # stop it and remove its rules
 #
 # KIND: full-cone | address-restricted | port-restricted | symmetric (default port-restricted).
 #
@@ -17,6 +19,11 @@
 #
 # The links are veth pairs created inside the namespaces (no interface ever appears in the root namespace), the
 # addresses exist only inside them, and nothing routes out: the lab cannot reach or disturb the machine's network.
+# NAT-PMP: `natpmp a` runs miniupnpd (miniupnpd-nftables) on router-a, answering on lan0 10.1.0.1:5351. miniupnpd
+# refuses to hand out a reserved external address such as the lab's 198.18.1.1, so it announces 198.20.1.1
+# (198.20.2.1 for b), which the internet and the other router route to the router's wan0; its mappings DNAT whatever
+# arrives on wan0 for the mapped port, so the announced address reaches the host. Its state: the rules in the
+# router's `table inet miniupnpd` (`exec router-a nft list table inet miniupnpd`).
 # Needs root, iproute2, nftables and conntrack. The prefix (default natlab) keeps several labs apart; the tests use
 # a unique one per run.
 set -euo pipefail
@@ -115,6 +122,80 @@ configure_router() {
     printf '%s\n' "$kind" >"/run/netns/.$(ns "$router").kind"
 }
 
+natpmp_dir() { printf '/run/natlab-%s-miniupnpd' "$(ns "router-$1")"; }
+
+# The chains miniupnpd fills (its nft_init.sh would add a forward chain with policy drop, which the lab must not get).
+miniupnpd_tables() {
+    cat <<'RULES'
+table inet miniupnpd {
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        jump miniupnpd
+    }
+    chain miniupnpd {
+    }
+    chain prerouting {
+        type nat hook prerouting priority dstnat; policy accept;
+        jump prerouting_miniupnpd
+    }
+    chain postrouting {
+        type nat hook postrouting priority srcnat; policy accept;
+        jump postrouting_miniupnpd
+    }
+    chain prerouting_miniupnpd {
+    }
+    chain postrouting_miniupnpd {
+    }
+}
+RULES
+}
+
+natpmp_start() {
+    local site=$1 number other dir
+    case "$site" in a) number=1; other=b ;; b) number=2; other=a ;; *) die "site '$site' is not a or b" ;; esac
+    command -v miniupnpd >/dev/null || die "miniupnpd is not installed (Debian: miniupnpd-nftables)"
+    dir=$(natpmp_dir "$site")
+    [ -e "$dir/miniupnpd.pid" ] && die "miniupnpd already runs on $(ns "router-$site"); run natpmp-stop first"
+    mkdir -p "$dir"
+    cat >"$dir/miniupnpd.conf" <<CONF
+ext_ifname=wan0
+listening_ip=lan0
+enable_natpmp=yes
+enable_upnp=no
+ext_ip=198.20.$number.1
+secure_mode=yes
+system_uptime=no
+uuid=6e61746c-6162-4e50-9d50-00000000000$number
+upnp_table_name=miniupnpd
+upnp_nat_table_name=miniupnpd
+allow 1024-65535 10.$number.0.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+CONF
+    in_ns "router-$site" nft delete table inet miniupnpd 2>/dev/null || true
+    miniupnpd_tables | in_ns "router-$site" nft -f -
+    in_ns internet ip route replace "198.20.$number.1/32" via "198.18.$number.1"
+    in_ns "router-$other" ip route replace "198.20.$number.1/32" via "198.18.$number.1"
+    # Without -d miniupnpd forks into the background and writes its pid file.
+    in_ns "router-$site" miniupnpd -f "$dir/miniupnpd.conf" -P "$dir/miniupnpd.pid"
+    local waited
+    for waited in $(seq 50); do
+        [ -s "$dir/miniupnpd.pid" ] && return
+        sleep 0.1
+    done
+    die "miniupnpd on $(ns "router-$site") wrote no pid file within 5 s"
+}
+
+natpmp_stop() {
+    local site=$1 dir pid
+    dir=$(natpmp_dir "$site")
+    if [ -s "$dir/miniupnpd.pid" ]; then
+        pid=$(cat "$dir/miniupnpd.pid")
+        kill "$pid" 2>/dev/null || true
+    fi
+    in_ns "router-$site" nft delete table inet miniupnpd 2>/dev/null || true
+    rm -rf "$dir"
+}
+
 up() {
     local node
     for node in "${nodes[@]}"; do
@@ -169,6 +250,7 @@ down() {
         ip netns delete "$(ns "$node")" 2>/dev/null || true
         rm -f "/run/netns/.$(ns "$node").kind"
     done
+    rm -rf "$(natpmp_dir a)" "$(natpmp_dir b)"
 }
 
 status() {
@@ -193,11 +275,13 @@ case "$command" in
         ;;
     down) down ;;
     status) status ;;
+    natpmp) natpmp_start "${1:?natpmp needs a site (a or b)}" ;;
+    natpmp-stop) natpmp_stop "${1:?natpmp-stop needs a site (a or b)}" ;;
     exec)
         [ $# -ge 2 ] || die "exec needs a node and a command"
         node=$1; shift
         [[ " ${nodes[*]} " == *" $node "* ]] || die "node '$node' is not one of ${nodes[*]}"
         exec ip netns exec "$(ns "$node")" "$@"
         ;;
-    *) die "unknown command '$command' (up, nat, status, exec, down)" ;;
+    *) die "unknown command '$command' (up, nat, status, exec, down, natpmp, natpmp-stop)" ;;
 esac

@@ -202,14 +202,15 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
 
     /// <summary>
     /// Announces this endpoint on a new stream of the control connection and applies every pushed peer list until
-    /// the stream or connection ends (thrown) or <paramref name="cancellationToken"/> is cancelled.
+    /// the stream or connection ends (thrown) or <paramref name="cancellationToken"/> is cancelled. The addresses are
+    /// read from <paramref name="advertised"/> at every (re-)announce; <see cref="AdvertisedChanged"/> triggers one.
     /// </summary>
-    public async Task AnnounceAsync(QuicConnection control, WireVersion wireVersion, IReadOnlyList<IPEndPoint> advertised, CancellationToken cancellationToken)
+    public async Task AnnounceAsync(QuicConnection control, WireVersion wireVersion, Func<IReadOnlyList<IPEndPoint>> advertised, CancellationToken cancellationToken)
     {
         await using QuicStream stream = await control.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cancellationToken).ConfigureAwait(false);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _announceChanged.Reader.TryRead(out _);
-        await MessageFraming.WriteAsync(stream, AnnounceRequest(advertised), wireVersion, cancellationToken).ConfigureAwait(false);
+        await MessageFraming.WriteAsync(stream, AnnounceRequest(advertised()), wireVersion, cancellationToken).ConfigureAwait(false);
         Task reading = ReadAnnouncementsAsync(stream, wireVersion, session.Token);
         try
         {
@@ -224,7 +225,7 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
 
                 await changed.ConfigureAwait(false);
                 _announceChanged.Reader.TryRead(out _);
-                await MessageFraming.WriteAsync(stream, AnnounceRequest(advertised), wireVersion, session.Token).ConfigureAwait(false);
+                await MessageFraming.WriteAsync(stream, AnnounceRequest(advertised()), wireVersion, session.Token).ConfigureAwait(false);
             }
         }
         finally
@@ -276,6 +277,9 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>The client's addresses changed (a NAT-PMP mapping came or went): announce them again on the live stream.</summary>
+    public void AdvertisedChanged() => _announceChanged.Writer.TryWrite(true);
 
     /// <summary>An incoming connection the direct server accepted for this endpoint (already served by our request server).</summary>
     public void AdoptIncoming(PeerConnection connection)

@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using Connet.Client.Nat;
 using Connet.Client.Peers;
 using Connet.Core.Certificates;
 using Connet.Core.Protocol;
@@ -45,6 +46,10 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
     private ConnetClientState _state = ConnetClientState.NotStarted;
     private IPEndPoint? _publicAddress;
     private IReadOnlyList<IPEndPoint> _advertised = [];
+
+    // What this control session found (public address, interfaces); the NAT-PMP mapping is added to it when held.
+    private IReadOnlyList<IPEndPoint> _sessionAddresses = [];
+    private NatPmpClient? _natPmp;
     private string? _lastError;
     private int _started;
     private int _stopped;
@@ -109,6 +114,12 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
         }
 
         _directServer.Start(_quicEndpoint);
+        if (_options.NatPmp != ConnetNatPmp.Disabled || _options.NatPmpGatewayOverride is not null)
+        {
+            _natPmp = new NatPmpClient(_quicEndpoint, FindNatPmpGatewayAsync, OnNatPmpChanged, _timeProvider, _loggerFactory.CreateLogger<NatPmpClient>());
+            _tasks.Run(_natPmp.RunAsync);
+        }
+
         _tasks.Run(ControlLoopAsync);
         await _firstControlAttempt.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         lock (_statusLock)
@@ -164,7 +175,8 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
                 _publicAddress,
                 _advertised,
                 [.. _endpoints.Select(endpoint => endpoint.GetStatus())],
-                _lastError);
+                _lastError,
+                _natPmp?.GetStatus());
         }
     }
 
@@ -206,18 +218,19 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
                 AuthenticateResp response = await AuthenticateAsync(connection, wireVersion, reconnectToken, stopping).ConfigureAwait(false);
                 reconnectToken = response.ReconnectToken;
                 IPEndPoint? publicAddress = WireAddressing.ToEndPoint(response.Public);
-                IReadOnlyList<IPEndPoint> advertised = AdvertisedAddresses(publicAddress, _quicEndpoint!.LocalEndPoint);
+                IReadOnlyList<IPEndPoint> sessionAddresses = AdvertisedAddresses(publicAddress, _quicEndpoint!.LocalEndPoint);
                 lock (_statusLock)
                 {
                     _publicAddress = publicAddress;
-                    _advertised = advertised;
+                    _sessionAddresses = sessionAddresses;
+                    _advertised = WithNatPmp(sessionAddresses, _natPmp?.External);
                 }
 
                 SetState(ConnetClientState.Connected, null);
                 Log.Connected(_logger, connection.RemoteEndPoint.ToString(), publicAddress?.ToString() ?? "?");
                 _firstControlAttempt.TrySetResult();
                 backoff.Reset();
-                await RunSessionAsync(connection, wireVersion, advertised, stopping).ConfigureAwait(false);
+                await RunSessionAsync(connection, wireVersion, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -307,10 +320,10 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
     private static string BuildVersion => typeof(ConnetClient).Assembly.GetName().Version?.ToString() ?? "dev";
 
     /// <summary>Announces every endpoint on its own stream until one of them (or the connection) fails.</summary>
-    private async Task RunSessionAsync(QuicConnection connection, WireVersion wireVersion, IReadOnlyList<IPEndPoint> advertised, CancellationToken stopping)
+    private async Task RunSessionAsync(QuicConnection connection, WireVersion wireVersion, CancellationToken stopping)
     {
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        Task[] announces = [.. _endpoints.Select(endpoint => endpoint.AnnounceAsync(connection, wireVersion, advertised, session.Token))];
+        Task[] announces = [.. _endpoints.Select(endpoint => endpoint.AnnounceAsync(connection, wireVersion, CurrentAdvertised, session.Token))];
         Task[] relays = [.. _endpoints.Where(endpoint => endpoint.UsesRelays).Select(endpoint => endpoint.RelaysAsync(connection, wireVersion, session.Token))];
         Task first = await Task.WhenAny([.. announces, .. relays]).ConfigureAwait(false);
         await session.CancelAsync().ConfigureAwait(false);
@@ -325,6 +338,72 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
 
         await first.ConfigureAwait(false);
         throw new ConnetProtocolException(ConnetErrorCode.Unknown, "the control server ended an announce or relay stream");
+    }
+
+    private IReadOnlyList<IPEndPoint> CurrentAdvertised()
+    {
+        lock (_statusLock)
+        {
+            return _advertised;
+        }
+    }
+
+    /// <summary>The NAT-PMP mapping came, changed or went: recompute the addresses and re-announce them on the live session.</summary>
+    private void OnNatPmpChanged()
+    {
+        lock (_statusLock)
+        {
+            _advertised = WithNatPmp(_sessionAddresses, _natPmp?.External);
+        }
+
+        foreach (var endpoint in _endpoints)
+        {
+            endpoint.AdvertisedChanged();
+        }
+    }
+
+    /// <summary>The mapped address goes first: it is the one built to be reachable from outside.</summary>
+    private static IReadOnlyList<IPEndPoint> WithNatPmp(IReadOnlyList<IPEndPoint> addresses, IPEndPoint? mapped) =>
+        mapped is null ? addresses : [.. new[] { mapped }.Concat(addresses).Distinct()];
+
+    /// <summary>The gateway per <see cref="ConnetClientOptions.NatPmp"/> (connet-protocol.md §3), found afresh on every attempt.</summary>
+    private async Task<NatPmpGatewayChoice> FindNatPmpGatewayAsync(CancellationToken stopping)
+    {
+        if (_options.NatPmpGatewayOverride is { } gateway)
+        {
+            return new NatPmpGatewayChoice(gateway, null);
+        }
+
+        IPAddress? address;
+        string? problem;
+        if (_options.NatPmp == ConnetNatPmp.System)
+        {
+            address = NatPmpGateway.FromSystem(out problem);
+        }
+        else
+        {
+            var (host, _) = _options.ParseServerAddress();
+            IPAddress? control;
+            try
+            {
+                control = IPAddress.TryParse(host, out var literal)
+                    ? literal
+                    : (await Dns.GetHostAddressesAsync(host, AddressFamily.InterNetwork, stopping).ConfigureAwait(false)).FirstOrDefault();
+            }
+            catch (SocketException exception)
+            {
+                return new NatPmpGatewayChoice(null, $"cannot resolve the control server {host}: {exception.Message}");
+            }
+
+            if (control is null)
+            {
+                return new NatPmpGatewayChoice(null, $"the control server {host} has no IPv4 address");
+            }
+
+            address = NatPmpGateway.FromDial(control, out problem);
+        }
+
+        return new NatPmpGatewayChoice(address is null ? null : new IPEndPoint(address, NatPmpProtocol.GatewayPort), problem);
     }
 
     /// <summary>

@@ -50,6 +50,19 @@ public enum ConnetProxyProtocol
     V2,
 }
 
+/// <summary>Whether and how the client asks its gateway to map the direct port with NAT-PMP (Go connet's <c>nat-pmp</c>).</summary>
+public enum ConnetNatPmp
+{
+    /// <summary>No NAT-PMP.</summary>
+    Disabled,
+
+    /// <summary>The gateway of the default IPv4 route (/proc/net/route), when the local address towards it is private.</summary>
+    System,
+
+    /// <summary>The local address used to reach control (a connected UDP socket), gateway assumed at x.y.z.1, when private.</summary>
+    Dial,
+}
+
 /// <summary>How a source picks among the destination peers of its endpoint (Go connet's <c>lb-policy</c>).</summary>
 public enum ConnetLoadBalancePolicy
 {
@@ -169,6 +182,15 @@ public sealed class ConnetClientOptions
     /// <summary>Free text the control server shows for this client and passes to its peers.</summary>
     public string Metadata { get; set; } = string.Empty;
 
+    /// <summary>
+    /// NAT-PMP mapping of the direct port, whose external address is advertised to peers. Disabled by default here
+    /// (Go connet defaults to system): a library should not talk to the network's gateway unasked.
+    /// </summary>
+    public ConnetNatPmp NatPmp { get; set; } = ConnetNatPmp.Disabled;
+
+    /// <summary>Tests: the NAT-PMP gateway to use instead of finding one (any port, no private-address check).</summary>
+    internal IPEndPoint? NatPmpGatewayOverride { get; set; }
+
     /// <summary>The relay encryptions of every endpoint that does not set its own (Go connet's default: none only).</summary>
     public List<ConnetRelayEncryption> RelayEncryptions { get; set; } = [ConnetRelayEncryption.None];
 
@@ -198,6 +220,11 @@ public sealed class ConnetClientOptions
         if (HandshakeIdleTimeout <= TimeSpan.Zero)
         {
             errors.Add($"HandshakeIdleTimeout must be positive, not {HandshakeIdleTimeout}.");
+        }
+
+        if (!Enum.IsDefined(NatPmp))
+        {
+            errors.Add($"NatPmp '{NatPmp}' is not Disabled, System or Dial.");
         }
 
         if (StatelessResetKey is not null && StatelessResetKey.Length != QuicEndpointOptions.StatelessResetKeyLength)

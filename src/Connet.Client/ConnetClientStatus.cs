@@ -40,13 +40,21 @@ public enum ConnetPeerConnectionDirection
 /// <param name="DirectAddress">The bound UDP socket (control, and peers in both directions).</param>
 /// <param name="PublicAddress">The socket's address as the control server sees it, once authenticated.</param>
 /// <param name="LastError">Why the last control connection attempt failed, if it did.</param>
+/// <param name="NatPmp">The NAT-PMP mapping of the direct port; null when <see cref="ConnetClientOptions.NatPmp"/> is disabled.</param>
 public sealed record ConnetClientStatus(
     ConnetClientState State,
     IPEndPoint? DirectAddress,
     IPEndPoint? PublicAddress,
     IReadOnlyList<IPEndPoint> AdvertisedAddresses,
     IReadOnlyList<ConnetEndpointStatus> Endpoints,
-    string? LastError);
+    string? LastError,
+    ConnetNatPmpStatus? NatPmp = null);
+
+/// <param name="Gateway">The gateway asked (port 5351), once one was found.</param>
+/// <param name="ExternalAddress">The direct port as mapped by the gateway (advertised to peers); null while unmapped.</param>
+/// <param name="LifetimeLeft">How long the gateway keeps the mapping unless renewed (renewal is at half-life).</param>
+/// <param name="LastError">Why the last attempt failed (no gateway, no answer, a refusal), if it did.</param>
+public sealed record ConnetNatPmpStatus(IPEndPoint? Gateway, IPEndPoint? ExternalAddress, TimeSpan? LifetimeLeft, string? LastError);
 
 /// <param name="SourceAddress">Where a source listens for TCP connections (the bound port when the URL asked for 0).</param>
 /// <param name="Peers">The remote peers control announced, with their live direct connections and shared relays.</param>

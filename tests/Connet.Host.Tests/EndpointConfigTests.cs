@@ -165,6 +165,21 @@ public sealed class EndpointConfigTests
 
         Assert.True(absent!.NatPmpDefaulted);
         Assert.False(disabled!.NatPmpDefaulted);
+        Assert.Equal(ConnetNatPmp.Disabled, absent.Options.NatPmp);
+        Assert.Equal(ConnetNatPmp.Disabled, disabled.Options.NatPmp);
+    }
+
+    [Theory]
+    [InlineData("system", ConnetNatPmp.System)]
+    [InlineData("dial", ConnetNatPmp.Dial)]
+    public void NatPmpModesMapToTheClientOption(string mode, ConnetNatPmp expected)
+    {
+        var (settings, errors) = HostTestKit.ReadSection<ClientSettings>(
+            $"[client]\ntoken = \"t\"\nnat-pmp = \"{mode}\"\n[client.sources.s]\nurl = \"tcp://:1\"\n", "client", NoEnvironment);
+
+        Assert.Empty(errors);
+        Assert.Equal(expected, settings!.Options.NatPmp);
+        Assert.False(settings.NatPmpDefaulted);
     }
 
     [Fact]

@@ -191,6 +191,7 @@ internal static partial class ClientCommand
         to.HandshakeIdleTimeout = from.HandshakeIdleTimeout;
         to.StatelessResetKey = from.StatelessResetKey;
         to.Metadata = from.Metadata;
+        to.NatPmp = from.NatPmp;
         to.RelayEncryptions = from.RelayEncryptions;
         to.Destinations = from.Destinations;
         to.Sources = from.Sources;

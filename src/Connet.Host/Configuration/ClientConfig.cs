@@ -14,7 +14,7 @@ internal sealed class ClientSettings
     /// <summary>Where the status HTTP server listens; null: no status server.</summary>
     public IPEndPoint? StatusAddress { get; set; }
 
-    /// <summary>No <c>nat-pmp</c> key: Go connet would use <c>system</c>, which is not implemented yet, so it runs without.</summary>
+    /// <summary>No <c>nat-pmp</c> key: Go connet would use <c>system</c>; we run without NAT-PMP unless asked.</summary>
     public bool NatPmpDefaulted { get; set; }
 
     /// <summary>The literal <c>direct-stateless-reset-key</c>, decoded.</summary>
@@ -114,12 +114,15 @@ internal static class ClientConfig
         ReadStatelessResetKey(client, settings, context);
         settings.StatusAddress = client.ListenAddress("status-addr");
 
-        // connet's default is "system"; the library has no NAT-PMP yet (issue 5), so an absent key runs without it (logged
-        // at start) and only an explicit "disabled" is accepted: asking for it must not silently do nothing.
+        // connet's default is "system"; ours stays "disabled" until the lab has proven "system" against real gateways
+        // (issue 5), so an absent key runs without NAT-PMP and says so at start.
         switch (client.Choice("nat-pmp", NatPmpModes))
         {
-            case "system" or "dial":
-                client.Error("nat-pmp", "is not supported yet (only \"disabled\")");
+            case "system":
+                options.NatPmp = ConnetNatPmp.System;
+                break;
+            case "dial":
+                options.NatPmp = ConnetNatPmp.Dial;
                 break;
             case null when !client.Has("nat-pmp"):
                 settings.NatPmpDefaulted = true;
