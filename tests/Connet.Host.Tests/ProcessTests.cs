@@ -205,7 +205,7 @@ public sealed class ProcessTests
             Assert.Equal("/backend/hello/world?x=1", await serving);
 
             // No nat-pmp key: the client runs without NAT-PMP and says so; the reset key went to the cache directory.
-            Assert.Contains("NAT-PMP is not implemented yet", destination.Stderr, StringComparison.Ordinal);
+            Assert.Contains("NAT-PMP is disabled (no nat-pmp key", destination.Stderr, StringComparison.Ordinal);
             Assert.Single(Directory.GetFiles(Path.Combine(directory.Path, "cache"), "stateless-reset-*.key"));
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException or SocketException or HttpRequestException)

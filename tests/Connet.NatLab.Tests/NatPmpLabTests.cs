@@ -67,40 +67,40 @@ public sealed class NatPmpLabTests(NatLabFixture fixture)
 
             async Task CheckAsync()
             {
-            // The destination's status shows the mapping miniupnpd made, and miniupnpd's rules hold it.
-            string? external = null;
-            for (int poll = 0; poll < 400 && external != Mapped.ToString(); poll++)
-            {
-                Assert.False(destination.HasExited, "the destination exited" + Diagnostics());
-                using var status = await StatusReader.TryReadAsync(lab.Host('a'), StatusPort, timeout.Token);
-                external = status is not null && status.RootElement.TryGetProperty("nat-pmp", out var natPmp) && natPmp.ValueKind == JsonValueKind.Object
-                    ? natPmp.GetProperty("external-address").GetString()
-                    : null;
-                await Task.Delay(50, timeout.Token);
-            }
+                // The destination's status shows the mapping miniupnpd made, and miniupnpd's rules hold it.
+                string? external = null;
+                for (int poll = 0; poll < 400 && external != Mapped.ToString(); poll++)
+                {
+                    Assert.False(destination.HasExited, "the destination exited" + Diagnostics());
+                    using var status = await StatusReader.TryReadAsync(lab.Host('a'), StatusPort, timeout.Token);
+                    external = status is not null && status.RootElement.TryGetProperty("nat-pmp", out var natPmp) && natPmp.ValueKind == JsonValueKind.Object
+                        ? natPmp.GetProperty("external-address").GetString()
+                        : null;
+                    await Task.Delay(50, timeout.Token);
+                }
 
-            Assert.True(external == Mapped.ToString(), $"the destination's NAT-PMP mapping is {external ?? "absent"}, expected {Mapped}{Diagnostics()}");
-            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"dnat ip to {NatLab.HostAddress('a')}:{DirectPort}"), RouterRules(lab), StringComparison.Ordinal);
+                Assert.True(external == Mapped.ToString(), $"the destination's NAT-PMP mapping is {external ?? "absent"}, expected {Mapped}{Diagnostics()}");
+                Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"dnat ip to {NatLab.HostAddress('a')}:{DirectPort}"), RouterRules(lab), StringComparison.Ordinal);
 
-            // The source, behind a symmetric NAT too, reaches the destination directly at the mapped address.
-            bool direct = false;
-            for (int poll = 0; poll < 400 && !direct; poll++)
-            {
-                Assert.False(source.HasExited, "the source exited" + Diagnostics());
-                using var status = await StatusReader.TryReadAsync(lab.Host('b'), StatusPort, timeout.Token);
-                direct = status is not null && Connections(status).Any(connection => connection == ("outgoing", Mapped.ToString()));
-                await Task.Delay(50, timeout.Token);
-            }
+                // The source, behind a symmetric NAT too, reaches the destination directly at the mapped address.
+                bool direct = false;
+                for (int poll = 0; poll < 400 && !direct; poll++)
+                {
+                    Assert.False(source.HasExited, "the source exited" + Diagnostics());
+                    using var status = await StatusReader.TryReadAsync(lab.Host('b'), StatusPort, timeout.Token);
+                    direct = status is not null && Connections(status).Any(connection => connection == ("outgoing", Mapped.ToString()));
+                    await Task.Delay(50, timeout.Token);
+                }
 
-            Assert.True(direct, $"the source has no outgoing direct connection to {Mapped}{Diagnostics()}");
-            byte[] payload = "through the NAT-PMP mapping"u8.ToArray();
-            using var socket = NetNamespace.Tcp(lab.Host('b'));
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, SourcePort), timeout.Token);
-            using var stream = new NetworkStream(socket, ownsSocket: false);
-            await stream.WriteAsync(payload, timeout.Token);
-            byte[] echoed = new byte[payload.Length];
-            await stream.ReadExactlyAsync(echoed, timeout.Token);
-            Assert.Equal(payload, echoed);
+                Assert.True(direct, $"the source has no outgoing direct connection to {Mapped}{Diagnostics()}");
+                byte[] payload = "through the NAT-PMP mapping"u8.ToArray();
+                using var socket = NetNamespace.Tcp(lab.Host('b'));
+                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, SourcePort), timeout.Token);
+                using var stream = new NetworkStream(socket, ownsSocket: false);
+                await stream.WriteAsync(payload, timeout.Token);
+                byte[] echoed = new byte[payload.Length];
+                await stream.ReadExactlyAsync(echoed, timeout.Token);
+                Assert.Equal(payload, echoed);
             }
         }
         finally

@@ -20,7 +20,7 @@ internal static partial class ClientCommand
         public Option<string?> ServerName { get; } = CommonOptions.Text("--server-name", "control server name (default: the host of --server-addr)");
         public Option<string?> DirectAddress { get; } = CommonOptions.Text("--direct-addr", "UDP address for peers and control ([host]:port, default :19192)");
         public Option<string?> StatusAddress { get; } = CommonOptions.Text("--status-addr", "TCP address of the status HTTP server ([host]:port)");
-        public Option<string?> NatPmp { get; } = CommonOptions.Text("--nat-pmp", "NAT-PMP: system, dial or disabled (only disabled is implemented; absent runs without NAT-PMP)");
+        public Option<string?> NatPmp { get; } = CommonOptions.Text("--nat-pmp", "NAT-PMP: system, dial or disabled (absent runs without NAT-PMP)");
         public Option<string?> HandshakeIdleTimeout { get; } = CommonOptions.Text("--handshake-idle-timeout", "QUIC handshake idle timeout, a duration such as 30s (default 5s)");
         public Option<string[]> RelayEncryption { get; } = CommonOptions.List("--relay-encryption", "relay encryption for all endpoints: none, tls or dhxcp");
         public Option<string?> DestinationName { get; } = CommonOptions.Text("--dst-name", "name of a destination");
@@ -174,7 +174,7 @@ internal static partial class ClientCommand
         {
             if (settings.NatPmpDefaulted)
             {
-                Log.NatPmpNotImplemented(provider.GetRequiredService<ILoggerFactory>().CreateLogger("connet"));
+                Log.NatPmpDisabledByDefault(provider.GetRequiredService<ILoggerFactory>().CreateLogger("connet"));
             }
 
             return Task.CompletedTask;
@@ -199,7 +199,7 @@ internal static partial class ClientCommand
 
     private static partial class Log
     {
-        [LoggerMessage(10, LogLevel.Information, "NAT-PMP is not implemented yet: running without it (Go connet's default is nat-pmp = \"system\"; set nat-pmp = \"disabled\" to say so)", EventName = "NatPmpNotImplemented")]
-        public static partial void NatPmpNotImplemented(ILogger logger);
+        [LoggerMessage(10, LogLevel.Information, "NAT-PMP is disabled (no nat-pmp key; Go connet's default is nat-pmp = \"system\"): set nat-pmp = \"system\" or \"dial\" to map the direct port on the router")]
+        public static partial void NatPmpDisabledByDefault(ILogger logger);
     }
 }

@@ -114,8 +114,8 @@ internal static class ClientConfig
         ReadStatelessResetKey(client, settings, context);
         settings.StatusAddress = client.ListenAddress("status-addr");
 
-        // connet's default is "system"; ours stays "disabled" until the lab has proven "system" against real gateways
-        // (issue 5), so an absent key runs without NAT-PMP and says so at start.
+        // Go connet's default is "system"; ours is "disabled" so that nothing talks to a router unless asked (an
+        // absent key runs without NAT-PMP and says so at start).
         switch (client.Choice("nat-pmp", NatPmpModes))
         {
             case "system":
