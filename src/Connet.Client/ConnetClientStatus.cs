@@ -82,4 +82,51 @@ public sealed record ConnetPeerStatus(string Id, string Metadata, IReadOnlyList<
 
 /// <param name="RemoteAddress">The peer's address (direct) or the relay's (relay).</param>
 /// <param name="RelayId">The relay's id on relay paths.</param>
-public sealed record ConnetPeerConnectionStatus(ConnetPeerConnectionDirection Direction, IPEndPoint RemoteAddress, string? RelayId = null);
+public sealed record ConnetPeerConnectionStatus(ConnetPeerConnectionDirection Direction, IPEndPoint RemoteAddress, string? RelayId = null)
+{
+    /// <summary>
+    /// Whether <see cref="RemoteAddress"/> is a local-network address (the peer's LAN address: both sides behind the
+    /// same NAT, or no NAT) or a public one (a NAT mapping: what control observed, or a NAT-PMP mapping).
+    /// </summary>
+    public ConnetAddressScope RemoteScope => ConnetAddressScopes.Of(RemoteAddress.Address);
+}
+
+/// <summary>Where an address lives, as far as reaching it goes.</summary>
+public enum ConnetAddressScope
+{
+    /// <summary>Loopback, private (RFC 1918), IPv6 unique-local or link-local: reachable only inside a site.</summary>
+    Local,
+
+    /// <summary>Anything else: a public address, typically a NAT's mapping.</summary>
+    Public,
+}
+
+/// <summary>Classifies addresses into <see cref="ConnetAddressScope"/>.</summary>
+public static class ConnetAddressScopes
+{
+    public static ConnetAddressScope Of(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (IPAddress.IsLoopback(address))
+        {
+            return ConnetAddressScope.Local;
+        }
+
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            byte[] bytes = address.GetAddressBytes();
+            bool local = bytes[0] == 10
+                || (bytes[0] == 172 && (bytes[1] & 0xF0) == 16)
+                || (bytes[0] == 192 && bytes[1] == 168)
+                || (bytes[0] == 169 && bytes[1] == 254);
+            return local ? ConnetAddressScope.Local : ConnetAddressScope.Public;
+        }
+
+        return address.IsIPv6LinkLocal || address.IsIPv6UniqueLocal ? ConnetAddressScope.Local : ConnetAddressScope.Public;
+    }
+}

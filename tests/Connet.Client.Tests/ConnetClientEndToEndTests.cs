@@ -74,7 +74,23 @@ public sealed class ConnetClientEndToEndTests
         var peer = Assert.Single(endpoint.Peers);
         Assert.Equal(ConnetClientKit.DestinationToken, peer.Metadata);
         Assert.All(peer.Connections, connection => Assert.Equal(destination.GetStatus().DirectAddress, connection.RemoteAddress));
+        Assert.All(peer.Connections, connection => Assert.Equal(ConnetAddressScope.Local, connection.RemoteScope));
     }
+
+    [Theory]
+    [InlineData("127.0.0.1", ConnetAddressScope.Local)]
+    [InlineData("10.1.0.2", ConnetAddressScope.Local)]
+    [InlineData("172.31.255.1", ConnetAddressScope.Local)]
+    [InlineData("172.32.0.1", ConnetAddressScope.Public)]
+    [InlineData("192.168.1.10", ConnetAddressScope.Local)]
+    [InlineData("169.254.3.4", ConnetAddressScope.Local)]
+    [InlineData("198.18.1.1", ConnetAddressScope.Public)]
+    [InlineData("::ffff:10.0.0.1", ConnetAddressScope.Local)]
+    [InlineData("fd00::1", ConnetAddressScope.Local)]
+    [InlineData("fe80::1", ConnetAddressScope.Local)]
+    [InlineData("2001:db8::1", ConnetAddressScope.Public)]
+    public void AddressScope_TellsLanAddressesFromNatMappings(string address, ConnetAddressScope expected) =>
+        Assert.Equal(expected, ConnetAddressScopes.Of(System.Net.IPAddress.Parse(address)));
 
     [Fact]
     public async Task WrongToken_StartFailsWithAuthenticationFailed()
