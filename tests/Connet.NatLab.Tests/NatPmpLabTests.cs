@@ -88,7 +88,7 @@ public sealed class NatPmpLabTests(NatLabFixture fixture)
                 {
                     Assert.False(source.HasExited, "the source exited" + Diagnostics());
                     using var status = await StatusReader.TryReadAsync(lab.Host('b'), StatusPort, timeout.Token);
-                    direct = status is not null && Connections(status).Any(connection => connection == ("outgoing", Mapped.ToString()));
+                    direct = status is not null && Connections(status).Any(connection => connection == ("outgoing", Mapped.ToString(), "public"));
                     await Task.Delay(50, timeout.Token);
                 }
 
@@ -109,11 +109,11 @@ public sealed class NatPmpLabTests(NatLabFixture fixture)
         }
     }
 
-    private static IEnumerable<(string Direction, string Remote)> Connections(JsonDocument status) =>
+    private static IEnumerable<(string Direction, string Remote, string Scope)> Connections(JsonDocument status) =>
         status.RootElement.GetProperty("endpoints").EnumerateArray()
             .SelectMany(endpoint => endpoint.GetProperty("peers").EnumerateArray())
             .SelectMany(peer => peer.GetProperty("connections").EnumerateArray())
-            .Select(connection => (connection.GetProperty("direction").GetString() ?? "", connection.GetProperty("remote-address").GetString() ?? ""));
+            .Select(connection => (connection.GetProperty("direction").GetString() ?? "", connection.GetProperty("remote-address").GetString() ?? "", connection.GetProperty("remote-scope").GetString() ?? ""));
 
     private string ClientConfig(string token, string rest) => string.Create(CultureInfo.InvariantCulture, $"""
         [client]
