@@ -219,13 +219,21 @@ internal sealed class UdpSocket : IDisposable
 
     private void ReceiveLoop(IDatagramReceiver receiver)
     {
-        if (LinuxUdp.IsSupported)
+        try
         {
-            ReceiveLoopLinux(receiver);
-            return;
-        }
+            if (LinuxUdp.IsSupported)
+            {
+                ReceiveLoopLinux(receiver);
+                return;
+            }
 
-        ReceiveLoopPortable(receiver);
+            ReceiveLoopPortable(receiver);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed while the loop was still setting the socket up (an endpoint closed at once): nothing to receive.
+            // An exception escaping this thread would end the process.
+        }
     }
 
     /// <summary>

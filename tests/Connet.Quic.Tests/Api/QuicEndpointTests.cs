@@ -38,6 +38,23 @@ public class QuicEndpointTests
         await endpoint.DisposeAsync();
     }
 
+    /// <summary>
+    /// Disposal racing the receive thread's socket setup once threw on that thread and ended the process (seen in
+    /// CI); many immediate disposals give the race its chances. Failing means the test host crashes.
+    /// </summary>
+    [Fact]
+    public async Task Disposing_right_after_binding_many_times_never_takes_the_process_down()
+    {
+        for (int round = 0; round < 200; round++)
+        {
+            QuicEndpoint endpoint = BindLoopback();
+            await endpoint.DisposeAsync().AsTask().WaitAsync(Guard);
+        }
+
+        await using QuicEndpoint survivor = BindLoopback();
+        Assert.NotEqual(0, survivor.LocalEndPoint.Port);
+    }
+
     [Fact]
     public async Task Binding_a_taken_port_throws_AddressInUse()
     {
