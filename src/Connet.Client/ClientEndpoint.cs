@@ -612,11 +612,7 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
                 }
             }
 
-            try
-            {
-                await Task.Delay(backoff.Next(), _timeProvider, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await backoff.WaitAsync(_timeProvider, token).ConfigureAwait(false))
             {
                 return;
             }
@@ -653,11 +649,7 @@ internal sealed partial class ClientEndpoint : IAsyncDisposable
                 Log.DialFailed(_logger, Name, remote.Id, exception.Message);
             }
 
-            try
-            {
-                await Task.Delay(backoff.Next(), _timeProvider, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await backoff.WaitAsync(_timeProvider, token).ConfigureAwait(false))
             {
                 return;
             }

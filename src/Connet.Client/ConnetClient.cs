@@ -257,11 +257,7 @@ public sealed partial class ConnetClient : IHostedService, IAsyncDisposable
                 }
             }
 
-            try
-            {
-                await Task.Delay(backoff.Next(), _timeProvider, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await backoff.WaitAsync(_timeProvider, stopping).ConfigureAwait(false))
             {
                 break;
             }

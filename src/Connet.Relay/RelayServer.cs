@@ -399,11 +399,7 @@ public sealed class RelayServer : IHostedService, IAsyncDisposable
                 }
             }
 
-            try
-            {
-                await Task.Delay(backoff.Next(), _timeProvider, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await backoff.WaitAsync(_timeProvider, stopping).ConfigureAwait(false))
             {
                 break;
             }

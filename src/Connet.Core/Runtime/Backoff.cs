@@ -17,4 +17,18 @@ public sealed class Backoff(TimeSpan minimum, TimeSpan maximum)
     }
 
     public void Reset() => _previous = TimeSpan.Zero;
+
+    /// <summary>Waits the next delay; false when <paramref name="cancellationToken"/> ended the wait (the caller stops retrying).</summary>
+    public async Task<bool> WaitAsync(TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Next(), timeProvider, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 }
