@@ -99,11 +99,19 @@ public sealed class NatMatrixTests(NatLabFixture fixture)
         using var timeout = new CancellationTokenSource(CellTimeout);
         var lab = fixture.Lab;
         int cell = ((int)destinationKind * NatKinds.All.Length) + (int)sourceKind;
+        // Trust no cell to a router that does not behave as its kind. A switch of kinds can race traffic of the
+        // previous cell's processes still winding down (seen once in CI: address-restricted measured as full-cone), so
+        // the switch and the probe get a bounded second and third chance before the cell fails.
         lab.SetNat(destinationKind, sourceKind);
-
-        // Trust no cell to a router that does not behave as its kind.
         var measuredA = await NatProbe.ClassifyAsync(lab, 'a', timeout.Token);
         var measuredB = await NatProbe.ClassifyAsync(lab, 'b', timeout.Token);
+        for (int retry = 0; retry < 2 && (measuredA.Kind != destinationKind || measuredB.Kind != sourceKind); retry++)
+        {
+            lab.SetNat(destinationKind, sourceKind);
+            measuredA = await NatProbe.ClassifyAsync(lab, 'a', timeout.Token);
+            measuredB = await NatProbe.ClassifyAsync(lab, 'b', timeout.Token);
+        }
+
         Assert.True(measuredA.Kind == destinationKind, $"router-a set to {destinationKind} measured {measuredA}");
         Assert.True(measuredB.Kind == sourceKind, $"router-b set to {sourceKind} measured {measuredB}");
 
